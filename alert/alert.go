@@ -1,0 +1,145 @@
+// Package alert holds the alert record — what a rule match tells the user —
+// and its renderers.
+package alert
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/rule"
+)
+
+// Alert is one detection.
+type Alert struct {
+	Timestamp time.Time `json:"@timestamp"`
+	// ID is stable: a hash of the rule and the events it covers, so reading
+	// the same log twice gives the same ids.
+	ID      string        `json:"id"`
+	Rule    RuleInfo      `json:"rule"`
+	Threat  []rule.Threat `json:"threat,omitempty"`
+	Host    Named         `json:"host"`
+	User    Named         `json:"user"`
+	Process *Process      `json:"process,omitempty"`
+	// Matched names the parts of the query that were true (Sigma
+	// selections, say).
+	Matched []string       `json:"matched,omitempty"`
+	Events  []*event.Event `json:"events"`
+}
+
+// Named is an object with just a name.
+type Named struct {
+	Name string `json:"name,omitempty"`
+}
+
+// RuleInfo is the rule's metadata as it reaches the user.
+type RuleInfo struct {
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Language       string   `json:"language"`
+	Version        string   `json:"version,omitempty"`
+	Status         string   `json:"status,omitempty"`
+	Severity       string   `json:"severity"`
+	RiskScore      int      `json:"risk_score"`
+	Description    string   `json:"description,omitempty"`
+	Author         []string `json:"author,omitempty"`
+	References     []string `json:"references,omitempty"`
+	Tags           []string `json:"tags,omitempty"`
+	LogSource      string   `json:"logsource,omitempty"`
+	FalsePositives []string `json:"false_positives,omitempty"`
+	Guide          string   `json:"investigation_guide,omitempty"`
+	Response       string   `json:"response,omitempty"`
+	Setup          string   `json:"setup,omitempty"`
+	Interval       string   `json:"interval,omitempty"`
+	LookBack       string   `json:"from,omitempty"`
+	MaxSignals     int      `json:"max_signals,omitempty"`
+	Path           string   `json:"path"`
+	Builtin        bool     `json:"builtin,omitempty"`
+}
+
+// Process is the culprit: the process of the first matched event and its
+// parent.
+type Process struct {
+	PID         int64    `json:"pid,omitempty"`
+	Executable  string   `json:"executable,omitempty"`
+	Name        string   `json:"name,omitempty"`
+	CommandLine string   `json:"command_line,omitempty"`
+	Parent      *Process `json:"parent,omitempty"`
+}
+
+// New builds the alert of rule r over events (in order); matched names the
+// parts of the query that were true.
+func New(r *rule.Rule, events []*event.Event, matched []string) *Alert {
+	a := &Alert{
+		Rule:    Info(r),
+		Threat:  r.Threat,
+		Matched: matched,
+		Events:  events,
+	}
+	if len(events) > 0 {
+		first := events[0]
+		a.Timestamp = first.Time
+		a.Host.Name = first.Get("host.name").String()
+		a.User.Name = first.Get("user.name").String()
+		a.Process = processOf(first, "process.")
+		if a.Process != nil {
+			a.Process.Parent = processOf(first, "process.parent.")
+		}
+	}
+	a.ID = idOf(r, events)
+	return a
+}
+
+// Info copies a rule's metadata.
+func Info(r *rule.Rule) RuleInfo {
+	ri := RuleInfo{
+		ID: r.ID, Name: r.Name, Language: r.Language, Version: r.Version, Status: r.Status,
+		Severity: r.Severity, RiskScore: r.RiskScore, Description: r.Description,
+		Author: r.Author, References: r.References, Tags: r.Tags, LogSource: r.LogSource,
+		FalsePositives: r.FalsePositives, Guide: r.Guide, Response: r.Response, Setup: r.Setup,
+		MaxSignals: r.Schedule.MaxSignals, Path: r.Path, Builtin: r.Builtin,
+	}
+	if r.Schedule.Interval > 0 {
+		ri.Interval = r.Schedule.Interval.String()
+	}
+	if r.Schedule.LookBack > 0 {
+		ri.LookBack = r.Schedule.LookBack.String()
+	}
+	return ri
+}
+
+func processOf(ev *event.Event, prefix string) *Process {
+	p := &Process{
+		Executable:  ev.Get(prefix + "executable").String(),
+		Name:        ev.Get(prefix + "name").String(),
+		CommandLine: ev.Get(prefix + "command_line").String(),
+	}
+	if pid := ev.Get(prefix + "pid"); pid.Kind == event.Int {
+		p.PID = pid.Int
+	}
+	if p.PID == 0 && p.Executable == "" && p.CommandLine == "" && p.Name == "" {
+		return nil
+	}
+	return p
+}
+
+// idOf hashes the rule id and where each event came from (or its own id and
+// time), so the same events always give the same alert id.
+func idOf(r *rule.Rule, events []*event.Event) string {
+	h := sha256.New()
+	h.Write([]byte(r.ID))
+	h.Write([]byte{0})
+	h.Write([]byte(r.Path))
+	for _, ev := range events {
+		h.Write([]byte{0})
+		if id := ev.Get("event.id").String(); id != "" {
+			h.Write([]byte(id))
+		} else if ev.File != "" {
+			h.Write([]byte(ev.File + ":" + strconv.Itoa(ev.Line)))
+		}
+		h.Write([]byte(ev.Time.UTC().Format(time.RFC3339Nano)))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}

@@ -1,0 +1,355 @@
+// Command firewarden catches anyone who disables, flushes or quietly opens a
+// Linux host firewall, running the detection rules people already have
+// (Sigma today; EQL, SPL and KQL next) over Linux telemetry.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/firewarden/firewarden/alert"
+	"github.com/firewarden/firewarden/hunt"
+	"github.com/firewarden/firewarden/rule"
+	"github.com/firewarden/firewarden/rules"
+	"github.com/firewarden/firewarden/source"
+	"github.com/firewarden/firewarden/source/auditd"
+	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/sysmon"
+)
+
+// Exit codes (documented in the README and in --help).
+const (
+	exitOK          = 0 // success
+	exitFailure     = 1 // an error stopped the command
+	exitUsage       = 2 // bad flags or arguments
+	exitRefused     = 3 // rules check: at least one rule refused
+	exitInput       = 4 // hunt: an input could not be read or was not recognised
+	exitAlerts      = 5 // hunt --fail-on-alert: at least one alert
+	progressMinSize = 8 << 20
+)
+
+var version = "dev"
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "firewarden:", ee.err)
+		}
+		os.Exit(ee.code)
+	}
+	fmt.Fprintln(os.Stderr, "firewarden:", err)
+	if isUsage(err) {
+		os.Exit(exitUsage)
+	}
+	os.Exit(exitFailure)
+}
+
+func isUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "requires at least", "accepts ", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+const exitCodesHelp = `Exit codes:
+  0  success (alerts or not)
+  1  an error stopped the command
+  2  bad flags or arguments
+  3  rules check: at least one rule was refused
+  4  hunt: an input could not be read or its format was not recognised
+     (every other input was still read)
+  5  hunt --fail-on-alert: at least one alert was raised`
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "firewarden",
+		Short: "Catch anyone who disables, flushes or opens a Linux host firewall",
+		Long: `firewarden runs the detection rules you already have (Sigma today) over Linux
+telemetry — auditd logs (raw or ENRICHED), laurel JSON, Sysmon for Linux XML,
+ECS NDJSON such as Elastic Defend or Auditbeat exports — and tells you who
+disabled, flushed or opened the firewall, from which parent, with the rule's
+metadata in every alert.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newHunt(), newRules(), newVersion())
+	return root
+}
+
+type ruleFlags struct {
+	paths     []string
+	noBuiltin bool
+}
+
+func (f *ruleFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&f.paths, "rules", "r", nil, "rule file or folder to load (repeatable)")
+	cmd.Flags().BoolVar(&f.noBuiltin, "no-builtin", false, "do not load the built-in rule pack")
+}
+
+func (f *ruleFlags) load() (*rule.Set, error) {
+	set := &rule.Set{}
+	if !f.noBuiltin {
+		b, err := rule.LoadFS(rules.FS, ".", "builtin:", true)
+		if err != nil {
+			return nil, fmt.Errorf("built-in rules: %w", err)
+		}
+		set.Add(b)
+	}
+	if len(f.paths) > 0 {
+		s, err := rule.LoadPaths(f.paths)
+		if err != nil {
+			return nil, err
+		}
+		set.Add(s)
+	}
+	return set, nil
+}
+
+func formats() []source.Format {
+	// Order matters: the first format whose sniffer accepts a stream reads it.
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}}
+}
+
+func newHunt() *cobra.Command {
+	var rf ruleFlags
+	var format string
+	var verbose, quiet, noProgress, failOnAlert bool
+	cmd := &cobra.Command{
+		Use:   "hunt [flags] PATH...",
+		Short: "Run rules over telemetry files, folders or standard input (-)",
+		Long: `Run the built-in rules and any --rules over telemetry: files, folders (read
+recursively, in name order), gzip-compressed files, or - for standard input.
+Each input's format is sniffed from its first bytes: auditd (raw or ENRICHED),
+laurel JSON, Sysmon for Linux XML (bare or syslog-prefixed), ECS JSON (NDJSON,
+Elasticsearch hits, arrays).
+
+Alerts go to standard output: an aligned table on a terminal, NDJSON
+otherwise (--format to choose). A summary goes to standard error: events and
+bad records per input, rules loaded and refused, alerts per rule.
+
+` + exitCodesHelp,
+		Example: `  firewarden hunt testdata/samples/
+  firewarden hunt --rules ~/sigma/rules/linux /var/log/audit/ sysmon.log.gz -
+  firewarden hunt --format ndjson --no-builtin -r my-rules/ audit.log > alerts.ndjson`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			errOut := cmd.ErrOrStderr()
+			if format == "" {
+				format = "ndjson"
+				if isTerminal(out) {
+					format = "table"
+				}
+			}
+			var sink alert.Sink
+			switch format {
+			case "table":
+				t := alert.NewTable(out)
+				t.Verbose = verbose
+				sink = t
+			case "ndjson", "json":
+				sink = alert.NewNDJSON(out)
+			default:
+				return &exitError{exitUsage, fmt.Errorf("--format %q: expected table or ndjson", format)}
+			}
+			set, err := rf.load()
+			if err != nil {
+				return err
+			}
+			eng, engRefused := hunt.Compile(set.Rules)
+			refused := append(set.Refused, engRefused...)
+			opts := hunt.Options{Formats: formats(), Stdin: cmd.InOrStdin(), Sink: sink}
+			if !noProgress && !quiet && isTerminal(errOut) {
+				addProgress(&opts, errOut, args)
+			}
+			sum, runErr := hunt.Run(cmd.Context(), eng, opts, args)
+			if err := sink.Close(); err != nil && runErr == nil {
+				runErr = err
+			}
+			if !quiet {
+				hunt.WriteSummary(errOut, sum, len(eng.Rules()), refused)
+			}
+			if runErr != nil {
+				return runErr
+			}
+			if sum.Sources != nil && len(sum.Sources.Skipped) > 0 {
+				return &exitError{exitInput, fmt.Errorf("%d input(s) not read", len(sum.Sources.Skipped))}
+			}
+			if failOnAlert && sum.Alerts > 0 {
+				return &exitError{exitAlerts, nil}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVarP(&format, "format", "f", "", "alert output: table or ndjson (default: table on a terminal, ndjson otherwise)")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "table: expand each alert (ATT&CK, matched selections, process, false positives, guide)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no summary on standard error")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar")
+	cmd.Flags().BoolVar(&failOnAlert, "fail-on-alert", false, "exit with code 5 when any alert is raised")
+	return cmd
+}
+
+// addProgress shows a byte progress bar when the inputs are large.
+func addProgress(opts *hunt.Options, w io.Writer, args []string) {
+	var total int64
+	for _, a := range args {
+		if a == "-" {
+			return
+		}
+		total += sizeOf(a)
+	}
+	if total < progressMinSize {
+		return
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("reading"),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100e6),
+	)
+	opts.Counter = func(r io.Reader) io.Reader {
+		pr := progressbar.NewReader(r, bar)
+		return &pr
+	}
+}
+
+func sizeOf(p string) int64 {
+	var n int64
+	_ = walkSize(p, &n)
+	return n
+}
+
+func newRules() *cobra.Command {
+	cmd := &cobra.Command{Use: "rules", Short: "Check and list rules"}
+	var listFlags ruleFlags
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in rules and any --rules with severity and ATT&CK ids",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			set, err := listFlags.load()
+			if err != nil {
+				return err
+			}
+			eng, refused := hunt.Compile(set.Rules)
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSEVERITY\tRISK\tLANG\tLOGSOURCE\tATT&CK\tNAME\tPATH")
+			for _, r := range eng.Rules() {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.RiskScore, r.Language, r.LogSource, attackIDs(r), r.Name, r.Path)
+			}
+			tw.Flush()
+			refused = append(set.Refused, refused...)
+			if len(refused) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d rule(s) refused; run `firewarden rules check` for the reasons\n", len(refused))
+			}
+			return nil
+		},
+	}
+	listFlags.register(list)
+	check := &cobra.Command{
+		Use:   "check PATH...",
+		Short: "Compile rule files and folders; print each refused rule and why",
+		Long: `Compile every rule file under the given paths. Prints one line per refused
+rule (its path and the reason, with line and column where there is one) and a
+summary. Exits 3 when any rule is refused.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := rule.LoadPaths(args)
+			if err != nil {
+				return err
+			}
+			eng, engRefused := hunt.Compile(set.Rules)
+			refused := append(set.Refused, engRefused...)
+			out := cmd.OutOrStdout()
+			for _, r := range refused {
+				fmt.Fprintf(out, "refused %s: %v\n", r.Path, r.Err)
+			}
+			fmt.Fprintf(out, "%d file(s): %d rule(s) compiled, %d refused\n", set.Files, len(eng.Rules()), len(refused))
+			if len(refused) > 0 {
+				return &exitError{exitRefused, nil}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(list, check)
+	return cmd
+}
+
+func attackIDs(r *rule.Rule) string {
+	seen := map[string]bool{}
+	var ids []string
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			ids = append(ids, s)
+		}
+	}
+	for _, t := range r.Threat {
+		add(t.Tactic.ID)
+		if t.Tactic.Legacy != nil {
+			add(t.Tactic.Legacy.ID)
+		}
+		for _, te := range t.Techniques {
+			add(te.ID)
+			add(te.LegacyID)
+		}
+	}
+	if len(ids) == 0 {
+		return "-"
+	}
+	return strings.Join(ids, ",")
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print firewarden's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			v := version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "firewarden %s\n", v)
+		},
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,258 @@
+// Package engine runs compiled queries over events. Each query of the IR is
+// compiled once into closures; the engine then evaluates every rule against
+// each event, reading each field at most once per event and lower-casing it
+// at most once per event, and evaluating each distinct scope (log source,
+// event category) once per event for all the rules that share it.
+//
+// An Engine is not safe for concurrent use: run one per goroutine.
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/query"
+)
+
+// Engine holds compiled programs and the per-event evaluation state.
+type Engine struct {
+	slotOf map[string]int
+	paths  []string
+	scopes []*scope
+	progs  []*Program
+	ctx    ctx
+}
+
+type scope struct {
+	key   string
+	pred  pred // nil: every event
+	progs []int
+}
+
+// Program is one compiled query.
+type Program struct {
+	ID      int
+	scope   *scope
+	filters []pred
+	named   []namedPred
+}
+
+type namedPred struct {
+	name string
+	p    pred
+}
+
+type pred func(c *ctx) bool
+type valFn func(c *ctx) event.Value
+
+type ctx struct {
+	e     *Engine
+	ev    *event.Event
+	gen   uint64
+	slots []slot
+}
+
+type slot struct {
+	gen, lgen uint64
+	val       event.Value
+	low       []string // lower-cased text of each scalar, valid when lgen == gen
+	txt       []string // text of each scalar
+	tgen      uint64
+}
+
+// New returns an empty engine.
+func New() *Engine {
+	e := &Engine{slotOf: map[string]int{}}
+	e.ctx.e = e
+	return e
+}
+
+// Len is the number of programs.
+func (e *Engine) Len() int { return len(e.progs) }
+
+// Fields lists every field path the compiled programs read, in slot order.
+// A source may use it to decode only what the rules need.
+func (e *Engine) Fields() []string { return append([]string(nil), e.paths...) }
+
+func (e *Engine) slot(path string) int {
+	if i, ok := e.slotOf[path]; ok {
+		return i
+	}
+	i := len(e.paths)
+	e.slotOf[path] = i
+	e.paths = append(e.paths, path)
+	e.ctx.slots = append(e.ctx.slots, slot{})
+	return i
+}
+
+// Add compiles q and returns the new program's id (its index).
+func (e *Engine) Add(q *query.Query) (int, error) {
+	p := &Program{ID: len(e.progs)}
+	c := compiler{e: e, prog: p}
+	var sc *scope
+	for _, s := range e.scopes {
+		if q.Scope == nil && s.pred == nil || q.Scope != nil && q.ScopeKey != "" && s.key == q.ScopeKey {
+			sc = s
+			break
+		}
+	}
+	if sc == nil {
+		sc = &scope{key: q.ScopeKey}
+		if q.Scope != nil {
+			pr, err := c.pred(q.Scope)
+			if err != nil {
+				return 0, fmt.Errorf("scope: %w", err)
+			}
+			sc.pred = pr
+			if sc.key == "" {
+				sc.key = fmt.Sprintf("anonymous-%d", len(e.scopes))
+			}
+		}
+	}
+	for _, st := range q.Stages {
+		switch st := st.(type) {
+		case query.Filter:
+			pr, err := c.pred(st.Expr)
+			if err != nil {
+				return 0, err
+			}
+			p.filters = append(p.filters, pr)
+		case query.Extract:
+			return 0, &query.Unsupported{Construct: "extract stage", Why: "not yet implemented by the engine"}
+		case query.Assign:
+			return 0, &query.Unsupported{Construct: "assign stage", Why: "not yet implemented by the engine"}
+		case query.Aggregate:
+			return 0, &query.Unsupported{Construct: "aggregation stage", Why: "stateful stages come with the correlation work"}
+		case query.Sequence:
+			return 0, &query.Unsupported{Construct: "sequence stage", Why: "stateful stages come with the sequence work"}
+		default:
+			return 0, fmt.Errorf("unknown stage %T", st)
+		}
+	}
+	// Only now commit: a failed compile leaves the engine as it was (slots
+	// added for a failed program are harmless).
+	found := false
+	for _, s := range e.scopes {
+		if s == sc {
+			found = true
+		}
+	}
+	if !found {
+		e.scopes = append(e.scopes, sc)
+	}
+	p.scope = sc
+	sc.progs = append(sc.progs, p.ID)
+	e.progs = append(e.progs, p)
+	return p.ID, nil
+}
+
+// Match evaluates every program against ev and calls fn with the id of each
+// program that matched, in id order within a scope.
+func (e *Engine) Match(ev *event.Event, fn func(id int)) {
+	c := &e.ctx
+	c.ev = ev
+	c.gen++
+	for _, s := range e.scopes {
+		if s.pred != nil && !s.pred(c) {
+			continue
+		}
+	progs:
+		for _, id := range s.progs {
+			for _, f := range e.progs[id].filters {
+				if !f(c) {
+					continue progs
+				}
+			}
+			fn(id)
+		}
+	}
+}
+
+// use makes ev the current event, keeping the per-event caches when it
+// already is (Explain called from inside Match's callback).
+func (e *Engine) use(ev *event.Event) *ctx {
+	c := &e.ctx
+	if c.ev != ev {
+		c.ev = ev
+		c.gen++
+	}
+	return c
+}
+
+// MatchOne evaluates one program.
+func (e *Engine) MatchOne(id int, ev *event.Event) bool {
+	p := e.progs[id]
+	c := e.use(ev)
+	if p.scope.pred != nil && !p.scope.pred(c) {
+		return false
+	}
+	for _, f := range p.filters {
+		if !f(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Explain lists the names of the labelled parts of program id (Sigma
+// selections, say) that are true for ev.
+func (e *Engine) Explain(id int, ev *event.Event) []string {
+	p := e.progs[id]
+	c := e.use(ev)
+	var out []string
+	for _, n := range p.named {
+		if n.p(c) {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// get returns the value of slot i for the current event.
+func (c *ctx) get(i int) *slot {
+	s := &c.slots[i]
+	if s.gen != c.gen {
+		s.gen = c.gen
+		s.val = c.ev.Get(c.e.paths[i])
+	}
+	return s
+}
+
+// texts returns the text of each scalar of slot i, lowered when fold.
+func (c *ctx) texts(i int, fold bool) []string {
+	s := c.get(i)
+	if s.tgen != c.gen {
+		s.tgen = c.gen
+		s.txt = s.txt[:0]
+		s.val.Each(func(v event.Value) bool {
+			if v.Kind != event.Null {
+				s.txt = append(s.txt, v.String())
+			}
+			return true
+		})
+	}
+	if !fold {
+		return s.txt
+	}
+	if s.lgen != c.gen {
+		s.lgen = c.gen
+		s.low = s.low[:0]
+		for _, t := range s.txt {
+			s.low = append(s.low, lower(t))
+		}
+	}
+	return s.low
+}
+
+// lower is strings.ToLower without an allocation for the common case of
+// text that is already lower-case ASCII.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}

@@ -1,0 +1,113 @@
+// Package hunt runs rules over telemetry files: it wires sources, the
+// engine and alert sinks together for `firewarden hunt`.
+package hunt
+
+import (
+	"context"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/firewarden/firewarden/alert"
+	"github.com/firewarden/firewarden/engine"
+	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/rule"
+	"github.com/firewarden/firewarden/source"
+)
+
+// Engine is a set of rules compiled into one engine.
+type Engine struct {
+	eng   *engine.Engine
+	rules []*rule.Rule // by program id
+}
+
+// Compile compiles rules into an engine; a rule the engine cannot run is
+// returned as a refusal.
+func Compile(rules []*rule.Rule) (*Engine, []rule.Refusal) {
+	e := &Engine{eng: engine.New()}
+	var refused []rule.Refusal
+	for _, r := range rules {
+		if r.Query == nil {
+			continue
+		}
+		if _, err := e.eng.Add(r.Query); err != nil {
+			refused = append(refused, rule.Refusal{Path: r.Path, Err: err})
+			continue
+		}
+		e.rules = append(e.rules, r)
+	}
+	return e, refused
+}
+
+// Rules are the rules compiled, in program order.
+func (e *Engine) Rules() []*rule.Rule { return e.rules }
+
+// Fields lists every event field the compiled rules read.
+func (e *Engine) Fields() []string { return e.eng.Fields() }
+
+// Match runs every rule over ev and calls fn with an alert for each match.
+func (e *Engine) Match(ev *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
+	var err error
+	e.eng.Match(ev, func(id int) {
+		if err != nil {
+			return
+		}
+		r := e.rules[id]
+		err = fn(r, alert.New(r, []*event.Event{ev}, e.eng.Explain(id, ev)))
+	})
+	return err
+}
+
+// Options configure a hunt.
+type Options struct {
+	Formats []source.Format
+	Stdin   io.Reader
+	Sink    alert.Sink
+	// OnInput and Counter are passed to the source reader (progress).
+	OnInput func(name string, size int64)
+	Counter func(io.Reader) io.Reader
+}
+
+// Summary is what a hunt did.
+type Summary struct {
+	Sources  *source.Result
+	Events   int64
+	Alerts   int
+	PerRule  []RuleCount
+	Duration time.Duration
+}
+
+// RuleCount is the alerts one rule raised.
+type RuleCount struct {
+	Rule  *rule.Rule
+	Count int
+}
+
+// Run reads paths, runs the engine over every event and writes alerts to
+// the sink. It does not close the sink.
+func Run(ctx context.Context, e *Engine, opts Options, paths []string) (*Summary, error) {
+	start := time.Now()
+	counts := map[*rule.Rule]int{}
+	sum := &Summary{}
+	rd := &source.Reader{Formats: opts.Formats, Stdin: opts.Stdin, OnInput: opts.OnInput, Counter: opts.Counter}
+	res, err := rd.Read(ctx, paths, func(ev *event.Event) error {
+		sum.Events++
+		return e.Match(ev, func(r *rule.Rule, a *alert.Alert) error {
+			sum.Alerts++
+			counts[r]++
+			return opts.Sink.Write(a)
+		})
+	})
+	sum.Sources = res
+	sum.Duration = time.Since(start)
+	for r, n := range counts {
+		sum.PerRule = append(sum.PerRule, RuleCount{Rule: r, Count: n})
+	}
+	sort.Slice(sum.PerRule, func(i, j int) bool {
+		if sum.PerRule[i].Count != sum.PerRule[j].Count {
+			return sum.PerRule[i].Count > sum.PerRule[j].Count
+		}
+		return sum.PerRule[i].Rule.Name < sum.PerRule[j].Rule.Name
+	})
+	return sum, err
+}

@@ -1,0 +1,51 @@
+package hunt
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/firewarden/firewarden/rule"
+)
+
+// WriteSummary prints what a hunt read and found, for a person (stderr).
+func WriteSummary(w io.Writer, sum *Summary, loaded int, refused []rule.Refusal) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tFORMAT\tEVENTS\tBAD RECORDS")
+	if sum.Sources != nil {
+		for _, s := range sum.Sources.Inputs {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", s.Name, s.Format, s.Events, s.BadCount)
+		}
+	}
+	tw.Flush()
+	if sum.Sources != nil {
+		for _, s := range sum.Sources.Inputs {
+			for _, e := range s.Examples {
+				fmt.Fprintf(w, "  bad record: %v\n", e)
+			}
+			if s.BadCount > int64(len(s.Examples)) {
+				fmt.Fprintf(w, "  … and %d more bad records in %s\n", s.BadCount-int64(len(s.Examples)), s.Name)
+			}
+		}
+		for _, e := range sum.Sources.Skipped {
+			fmt.Fprintf(w, "  not read: %v\n", e)
+		}
+	}
+	rate := 0.0
+	if s := sum.Duration.Seconds(); s > 0 {
+		rate = float64(sum.Events) / s
+	}
+	fmt.Fprintf(w, "rules: %d loaded, %d refused\n", loaded, len(refused))
+	for _, r := range refused {
+		fmt.Fprintf(w, "  refused: %v\n", r.Err)
+	}
+	fmt.Fprintf(w, "events: %d in %s (%.0f events/s); alerts: %d\n", sum.Events, sum.Duration.Round(1e6), rate, sum.Alerts)
+	if len(sum.PerRule) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ALERTS\tSEVERITY\tRULE\tLANG")
+		for _, rc := range sum.PerRule {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", rc.Count, rc.Rule.Severity, rc.Rule.Name, rc.Rule.Language)
+		}
+		tw.Flush()
+	}
+}

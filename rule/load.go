@@ -1,0 +1,157 @@
+package rule
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/firewarden/firewarden/lang/sigma"
+)
+
+// Set is the outcome of loading: the rules that compiled and the ones
+// refused, each with its path and reason.
+type Set struct {
+	Rules   []*Rule
+	Refused []Refusal
+	Files   int // rule files read
+}
+
+// Add appends another set.
+func (s *Set) Add(o *Set) {
+	s.Rules = append(s.Rules, o.Rules...)
+	s.Refused = append(s.Refused, o.Refused...)
+	s.Files += o.Files
+}
+
+// LoadPaths loads rule files and folders (recursively) from disk.
+func LoadPaths(paths []string) (*Set, error) {
+	set := &Set{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return set, err
+		}
+		if !fi.IsDir() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return set, err
+			}
+			set.loadFile(p, data, false)
+			continue
+		}
+		if err := set.loadFS(os.DirFS(p), ".", p, false); err != nil {
+			return set, err
+		}
+	}
+	return set, nil
+}
+
+// LoadFS loads every rule file under root of fsys; paths in the set are
+// prefix + the file's path.
+func LoadFS(fsys fs.FS, root, prefix string, builtin bool) (*Set, error) {
+	set := &Set{}
+	return set, set.loadFS(fsys, root, prefix, builtin)
+}
+
+func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
+	var files []string
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if isRuleFile(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return err
+		}
+		name := f
+		if builtin {
+			name = prefix + f
+		} else {
+			name = filepath.Join(prefix, filepath.FromSlash(f))
+		}
+		s.loadFile(name, data, builtin)
+	}
+	return nil
+}
+
+func isRuleFile(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yml", ".yaml":
+		return true
+	}
+	return false
+}
+
+func (s *Set) loadFile(name string, data []byte, builtin bool) {
+	s.Files++
+	switch strings.ToLower(path.Ext(filepath.ToSlash(name))) {
+	case ".yml", ".yaml":
+		rules, err := sigma.ParseFile(name, data)
+		if err != nil {
+			s.Refused = append(s.Refused, Refusal{Path: name, Err: err})
+			return
+		}
+		for _, r := range rules {
+			s.Rules = append(s.Rules, FromSigma(r, builtin))
+		}
+	default:
+		s.Refused = append(s.Refused, Refusal{Path: name, Err: fmt.Errorf("%s: not a rule file firewarden reads", name)})
+	}
+}
+
+// FromSigma converts a parsed Sigma rule.
+func FromSigma(r *sigma.Rule, builtin bool) *Rule {
+	sev := strings.ToLower(r.Level)
+	var authors []string
+	if r.Author != "" {
+		authors = []string{r.Author}
+	}
+	ls := r.LogSource
+	var parts []string
+	for _, p := range []string{ls.Product, ls.Category, ls.Service} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return &Rule{
+		ID:             r.ID,
+		Name:           r.Title,
+		Description:    r.Description,
+		Language:       "sigma",
+		Status:         r.Status,
+		Severity:       sev,
+		RiskScore:      RiskOf(sev),
+		Author:         authors,
+		Date:           r.Date,
+		Modified:       r.Modified,
+		References:     r.References,
+		Tags:           r.Tags,
+		Threat:         ThreatFromTags(r.Tags),
+		FalsePositives: r.FalsePositives,
+		LogSource:      strings.Join(parts, "/"),
+		Path:           r.Path,
+		Builtin:        builtin,
+		Query:          r.Query,
+		Text:           string(r.Raw),
+	}
+}

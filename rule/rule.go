@@ -1,0 +1,85 @@
+// Package rule holds a detection rule as firewarden runs it, whatever
+// language it was written in: its metadata (what reaches every alert) and
+// its compiled query. It also loads rule files and folders of every
+// supported ecosystem.
+package rule
+
+import (
+	"time"
+
+	"github.com/firewarden/firewarden/query"
+)
+
+// Rule is one loaded detection rule.
+type Rule struct {
+	ID          string
+	Name        string
+	Description string
+	Language    string // sigma, eql, spl, kql
+	Version     string
+	Status      string
+	// Severity is one of informational, low, medium, high, critical.
+	Severity       string
+	RiskScore      int
+	Author         []string
+	Date, Modified string
+	References     []string
+	Tags           []string
+	Threat         []Threat
+	FalsePositives []string
+	// Guide is the investigation guide (Markdown), Response the response
+	// steps, Setup what the rule needs to run.
+	Guide, Response, Setup string
+	Schedule               Schedule
+	// LogSource says which events the rule reads, as its language names them.
+	LogSource string
+	// Path is the file the rule came from ("builtin:<name>" for the pack).
+	Path    string
+	Builtin bool
+	Query   *query.Query
+	// Text is the rule as written.
+	Text string
+}
+
+// Schedule is the rule's own run schedule where its ecosystem has one.
+type Schedule struct {
+	Interval   time.Duration
+	LookBack   time.Duration
+	MaxSignals int
+}
+
+// Threat is one ATT&CK mapping: a tactic and its techniques.
+type Threat struct {
+	Framework  string      `json:"framework"`
+	Tactic     Tactic      `json:"tactic"`
+	Techniques []Technique `json:"technique,omitempty"`
+}
+
+// Tactic is an ATT&CK tactic. Legacy names the tactic an older ATT&CK
+// release filed the same behaviour under (v19 split Defense Evasion).
+type Tactic struct {
+	ID        string  `json:"id,omitempty"`
+	Name      string  `json:"name"`
+	Reference string  `json:"reference,omitempty"`
+	Legacy    *Tactic `json:"legacy,omitempty"`
+}
+
+// Technique is an ATT&CK technique or sub-technique, with the id it had
+// before ATT&CK v19 where it changed (T1686 was T1562.004).
+type Technique struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	Reference string `json:"reference,omitempty"`
+	LegacyID  string `json:"legacy_id,omitempty"`
+}
+
+// Refusal is a rule that could not be loaded, and why.
+type Refusal struct {
+	Path string
+	Err  error
+}
+
+func (r Refusal) Error() string { return r.Err.Error() }
+
+// Unwrap gives the underlying error.
+func (r Refusal) Unwrap() error { return r.Err }

@@ -1,0 +1,9 @@
+// Package rules is firewarden's built-in rule pack, embedded in the binary.
+package rules
+
+import "embed"
+
+// FS holds the pack: one folder per rule language.
+//
+//go:embed sigma
+var FS embed.FS
