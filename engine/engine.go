@@ -22,6 +22,12 @@ type Engine struct {
 	scopes []*scope
 	progs  []*Program
 	ctx    ctx
+
+	// NoPrefilter turns the literal prefilter off (for measurements and
+	// equivalence tests); results are the same either way.
+	NoPrefilter bool
+	pf          *prefilter // nil: to be built before the next Match
+	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
 }
 
 type scope struct {
@@ -36,6 +42,8 @@ type Program struct {
 	scope   *scope
 	filters []pred
 	named   []namedPred
+	req     []lit // one must occur for the program to match
+	hasReq  bool
 }
 
 type namedPred struct {
@@ -130,6 +138,13 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			return 0, fmt.Errorf("unknown stage %T", st)
 		}
 	}
+	var all []query.Expr
+	for _, st := range q.Stages {
+		if f, ok := st.(query.Filter); ok {
+			all = append(all, f.Expr)
+		}
+	}
+	p.req, p.hasReq = required(&c, query.And{X: all})
 	// Only now commit: a failed compile leaves the engine as it was (slots
 	// added for a failed program are harmless).
 	found := false
@@ -144,6 +159,7 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 	p.scope = sc
 	sc.progs = append(sc.progs, p.ID)
 	e.progs = append(e.progs, p)
+	e.pf = nil
 	return p.ID, nil
 }
 
@@ -153,12 +169,29 @@ func (e *Engine) Match(ev *event.Event, fn func(id int)) {
 	c := &e.ctx
 	c.ev = ev
 	c.gen++
-	for _, s := range e.scopes {
-		if s.pred != nil && !s.pred(c) {
-			continue
+	usePF := !e.NoPrefilter
+	if usePF {
+		if e.pf == nil {
+			e.pf = buildPrefilter(e)
+			e.cand = make([]uint64, len(e.progs))
 		}
+		e.pf.mark(c, e.cand)
+	}
+	for _, s := range e.scopes {
+		// The scope is evaluated once, and only if a program needs it.
+		inScope := s.pred == nil
+		checked := inScope
 	progs:
 		for _, id := range s.progs {
+			if usePF && e.cand[id] != c.gen && !e.pf.always[id] {
+				continue
+			}
+			if !checked {
+				inScope, checked = s.pred(c), true
+			}
+			if !inScope {
+				break
+			}
 			for _, f := range e.progs[id].filters {
 				if !f(c) {
 					continue progs

@@ -77,6 +77,15 @@ func TestPredicates(t *testing.T) {
 			if got := e.MatchOne(id, ev); got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
+			// Through the prefilter, the answer must be the same.
+			for _, off := range []bool{false, true} {
+				e.NoPrefilter = off
+				hit := false
+				e.Match(ev, func(int) { hit = true })
+				if hit != tc.want {
+					t.Errorf("Match (NoPrefilter=%v) = %v, want %v", off, hit, tc.want)
+				}
+			}
 		})
 	}
 }

@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"strings"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+
+	"github.com/firewarden/firewarden/query"
+)
+
+// The prefilter skips most rules for most events without evaluating them.
+// For each program it derives literals at least one of which must occur
+// (lower-cased) in a given field for the program to possibly match — a
+// necessary condition, never a sufficient one, so it cannot lose a match.
+// Per event, one Aho-Corasick pass per field over the lower-cased text finds
+// which literals occur, and only programs with a literal present (or with no
+// derivable literal at all) are evaluated.
+
+type lit struct {
+	slot int
+	text string // lower-cased
+}
+
+// required returns literals one of which must be present for x to be true;
+// ok is false when no such set can be derived.
+func required(c *compiler, x query.Expr) (lits []lit, ok bool) {
+	switch x := x.(type) {
+	case query.Named:
+		return required(c, x.X)
+	case query.And:
+		best, found := []lit(nil), false
+		for _, y := range x.X {
+			ls, ok := required(c, y)
+			if !ok {
+				continue
+			}
+			if !found || better(ls, best) {
+				best, found = ls, true
+			}
+		}
+		return best, found
+	case query.Or:
+		var all []lit
+		for _, y := range x.X {
+			ls, ok := required(c, y)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ls...)
+		}
+		return all, true
+	case query.Const:
+		if !x.V {
+			return nil, true // never true: no literal can admit it
+		}
+	case query.Match:
+		f, isField := x.Field.(query.Field)
+		if !isField {
+			return nil, false
+		}
+		slot := c.e.slot(f.Path)
+		var out []lit
+		for _, v := range x.Values {
+			s, ok := literalOf(x.Op, v)
+			if !ok {
+				if x.All {
+					continue // another value of an AND may give one
+				}
+				return nil, false
+			}
+			if x.All {
+				// Every value must match: any one is necessary; keep the longest.
+				if len(out) == 0 || len(s) > len(out[0].text) {
+					out = []lit{{slot, s}}
+				}
+				continue
+			}
+			out = append(out, lit{slot, s})
+		}
+		if len(out) == 0 {
+			return nil, false
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// literalOf is the lower-cased text a value of op must contain.
+func literalOf(op query.MatchOp, v string) (string, bool) {
+	var s string
+	switch op {
+	case query.Equal, query.Contains, query.Prefix, query.Suffix, query.Term:
+		s = v
+	case query.Glob:
+		s = longestLiteral(v)
+	default:
+		return "", false
+	}
+	if len(s) < 2 {
+		// One-byte literals admit nearly every event: not worth a pattern.
+		return "", false
+	}
+	return lower(s), true
+}
+
+// longestLiteral is the longest run of a glob pattern free of wildcards.
+func longestLiteral(pattern string) string {
+	var best, cur strings.Builder
+	flush := func() {
+		if cur.Len() > best.Len() {
+			best.Reset()
+			best.WriteString(cur.String())
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			cur.WriteByte(pattern[i])
+		case c == '*' || c == '?':
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return best.String()
+}
+
+// better prefers fewer alternatives, then longer shortest literal.
+func better(a, b []lit) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return minLen(a) > minLen(b)
+}
+
+func minLen(ls []lit) int {
+	m := -1
+	for _, l := range ls {
+		if m < 0 || len(l.text) < m {
+			m = len(l.text)
+		}
+	}
+	return m
+}
+
+// prefilter is built from every program's literals.
+type prefilter struct {
+	fields []pfField
+	// always lists programs with no literal requirement.
+	always []bool
+}
+
+type pfField struct {
+	slot  int
+	ac    ahocorasick.AhoCorasick
+	progs [][]int // pattern index → programs it admits
+}
+
+func buildPrefilter(e *Engine) *prefilter {
+	pf := &prefilter{always: make([]bool, len(e.progs))}
+	type key struct {
+		slot int
+		text string
+	}
+	bySlot := map[int][]string{}
+	progsOf := map[key][]int{}
+	for _, p := range e.progs {
+		if !p.hasReq {
+			pf.always[p.ID] = true
+			continue
+		}
+		for _, l := range p.req {
+			k := key{l.slot, l.text}
+			if _, seen := progsOf[k]; !seen {
+				bySlot[l.slot] = append(bySlot[l.slot], l.text)
+			}
+			ps := progsOf[k]
+			if len(ps) == 0 || ps[len(ps)-1] != p.ID {
+				progsOf[k] = append(ps, p.ID)
+			}
+		}
+	}
+	for slot, pats := range bySlot {
+		b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch, DFA: true})
+		f := pfField{slot: slot, ac: b.Build(pats), progs: make([][]int, len(pats))}
+		for i, p := range pats {
+			f.progs[i] = progsOf[key{slot, p}]
+		}
+		pf.fields = append(pf.fields, f)
+	}
+	return pf
+}
+
+// mark sets cand[id] = gen for every program admitted by the event.
+func (pf *prefilter) mark(c *ctx, cand []uint64) {
+	for i := range pf.fields {
+		f := &pf.fields[i]
+		for _, t := range c.texts(f.slot, true) {
+			it := f.ac.IterOverlapping(t)
+			for m := it.Next(); m != nil; m = it.Next() {
+				for _, id := range f.progs[m.Pattern()] {
+					cand[id] = c.gen
+				}
+			}
+		}
+	}
+}
