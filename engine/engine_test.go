@@ -64,6 +64,9 @@ func TestPredicates(t *testing.T) {
 		{"keyword glob", query.Keyword{Values: []string{"xtables-*-multi"}}, true},
 		{"keyword miss", query.Keyword{Values: []string{"nft flush"}}, false},
 		{"time part", query.Match{Field: query.Call{Name: "hour", Args: []query.Expr{f("@timestamp")}}, Op: query.Equal, Values: []string{"14"}}, true},
+		{"fieldref startswith", query.Truthy{X: query.Call{Name: "startswith", Args: []query.Expr{f("process.command_line"), f("process.name")}, Fold: true}}, true},
+		{"fieldref endswith", query.Truthy{X: query.Call{Name: "endswith", Args: []query.Expr{f("process.command_line"), f("process.name")}}}, false},
+		{"stringcontains fold", query.Truthy{X: query.Call{Name: "stringcontains", Args: []query.Expr{f("process.executable"), query.Lit{V: event.Str("NFT")}}, Fold: true}}, true},
 		{"and or", query.And{X: []query.Expr{query.Or{X: []query.Expr{query.Const{V: false}, query.Exists{Path: "process.pid"}}}, query.Not{X: query.Const{V: false}}}}, true},
 	}
 	ev := testEvent()

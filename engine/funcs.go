@@ -30,7 +30,13 @@ var functions = map[string]function{
 		return w
 	})},
 	"month": {1, 1, timePart(func(t time.Time) int { return int(t.Month()) })},
-	"year":  {1, 1, timePart(func(t time.Time) int { return t.Year() })},
+	// Two-string predicates (Sigma fieldref|startswith…, EQL's functions):
+	// true when any value of the first argument satisfies it with any value
+	// of the second; fold is the case-insensitive variant.
+	"startswith":     {2, 2, strPred(strings.HasPrefix)},
+	"endswith":       {2, 2, strPred(strings.HasSuffix)},
+	"stringcontains": {2, 2, strPred(strings.Contains)},
+	"year":           {1, 1, timePart(func(t time.Time) int { return t.Year() })},
 }
 
 func (c *compiler) call(x query.Call) (valFn, error) {
@@ -57,6 +63,23 @@ func (c *compiler) call(x query.Call) (valFn, error) {
 		}
 		return f.fn(vals, fold)
 	}, nil
+}
+
+func strPred(p func(s, sub string) bool) func([]event.Value, bool) event.Value {
+	return func(a []event.Value, fold bool) event.Value {
+		if a[0].IsNull() || a[1].IsNull() {
+			return event.NullV()
+		}
+		hit := false
+		a[0].Each(func(x event.Value) bool {
+			a[1].Each(func(y event.Value) bool {
+				hit = p(foldIf(x.String(), fold), foldIf(y.String(), fold))
+				return !hit
+			})
+			return !hit
+		})
+		return event.BoolV(hit)
+	}
 }
 
 func mapStr(v event.Value, f func(string) string) event.Value {

@@ -173,7 +173,7 @@ func buildPrefilter(e *Engine) *prefilter {
 			continue
 		}
 		for _, l := range p.req {
-			k := key{l.slot, l.text}
+			k := key(l)
 			if _, seen := progsOf[k]; !seen {
 				bySlot[l.slot] = append(bySlot[l.slot], l.text)
 			}
