@@ -149,11 +149,13 @@ func (e *Event) Append(path string, v Value) {
 		e.fields[path] = v
 		return
 	}
+	// Appending in place keeps building a long list linear; lists are only
+	// appended to while a source builds its event.
 	var list []Value
 	if old.Kind == List {
-		list = append(list, old.List...)
+		list = old.List
 	} else {
-		list = append(list, old)
+		list = []Value{old}
 	}
 	if v.Kind == List {
 		list = append(list, v.List...)

@@ -21,7 +21,7 @@ var processFields = map[string]string{
 	"LogonId":           "user.audit.id",
 	"ProcessGuid":       "process.entity_id",
 	"ParentProcessGuid": "process.parent.entity_id",
-	"Hashes":            "process.hash.sysmon",
+	"Hashes":            "sysmon.Hashes",
 	"md5":               "process.hash.md5",
 	"sha1":              "process.hash.sha1",
 	"sha256":            "process.hash.sha256",

@@ -67,6 +67,16 @@ func (t *Table) put(k key, e *entry) {
 // has a command line and no argv.
 func (t *Table) Derive(ev *event.Event, split Splitter) {
 	host := ev.Get("host.name").String()
+	pid, okPid := intOf(ev.Get("process.pid"))
+	start := isStart(ev)
+	if okPid && !start {
+		// Not an exec: fill what we know of the running process first, so
+		// its name follows the exec's (iptables, not xtables-nft-multi).
+		exe := ev.Get("process.executable").String()
+		if e := t.procs[key{host, pid}]; e != nil && (exe == "" || exe == e.executable) {
+			fillFrom(ev, "process.", e)
+		}
+	}
 	args := ev.Get("process.args")
 	cmd := ev.Get("process.command_line")
 	if !args.Exists() && cmd.Kind == event.String && split != nil {
@@ -92,14 +102,6 @@ func (t *Table) Derive(ev *event.Event, split Splitter) {
 		}
 	}
 
-	pid, okPid := intOf(ev.Get("process.pid"))
-	start := isStart(ev)
-	if okPid && !start {
-		// Not an exec: fill what we know of the running process.
-		if e := t.procs[key{host, pid}]; e != nil && (exe == "" || exe == e.executable) {
-			fillFrom(ev, "process.", e)
-		}
-	}
 	if ppid, ok := intOf(ev.Get("process.parent.pid")); ok {
 		if e := t.procs[key{host, ppid}]; e != nil {
 			fillFrom(ev, "process.parent.", e)
@@ -138,10 +140,20 @@ func fillFrom(ev *event.Event, prefix string, e *entry) {
 	}
 }
 
+// isStart reports whether ev is a process start (an exec): event.type
+// "start" on a process event. A network connection's "start" is not one,
+// nor is anything whose event.category leaves out "process".
 func isStart(ev *event.Event) bool {
+	if c := ev.Get("event.category"); c.Exists() && !hasStr(c, "process") {
+		return false
+	}
+	return hasStr(ev.Get("event.type"), "start")
+}
+
+func hasStr(v event.Value, s string) bool {
 	found := false
-	ev.Get("event.type").Each(func(v event.Value) bool {
-		if v.Kind == event.String && v.Str == "start" {
+	v.Each(func(x event.Value) bool {
+		if x.Kind == event.String && x.Str == s {
 			found = true
 			return false
 		}
