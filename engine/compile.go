@@ -308,10 +308,24 @@ func (c *compiler) keyword(kw query.Keyword) (pred, error) {
 		}
 		gs[i] = compileGlob(v, kw.Fold)
 	}
-	fold := kw.Fold
+	fold, fields := kw.Fold, kw.Fields
+	inScope := func(path string) bool {
+		if len(fields) == 0 {
+			return true
+		}
+		for _, f := range fields {
+			if path == f || strings.HasSuffix(f, ".") && strings.HasPrefix(path, f) {
+				return true
+			}
+		}
+		return false
+	}
 	anyValue := func(k *ctx, g *glob) bool {
 		found := false
-		k.ev.Range(func(_ string, v event.Value) bool {
+		k.ev.Range(func(path string, v event.Value) bool {
+			if !inScope(path) {
+				return true
+			}
 			v.Each(func(x event.Value) bool {
 				if x.Kind == event.String && g.match(foldIf(x.Str, fold)) {
 					found = true

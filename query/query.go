@@ -251,6 +251,11 @@ type Keyword struct {
 	Values []string
 	All    bool
 	Fold   bool
+	// Fields limits the search to paths equal to, or under, one of these
+	// ("auditd." covers every raw audit field); empty means every field.
+	// A keyword stands for text in the original record, so a language
+	// scopes it to the fields that carry that record, not derived ones.
+	Fields []string
 }
 
 // Truthy turns a value expression into a predicate: true when the value

@@ -213,7 +213,7 @@ func (c *compiler) build(it *item) (query.Expr, error) {
 	for _, v := range it.vals {
 		asString(v)
 		if it.keyword {
-			kw := query.Keyword{Fold: !it.cased}
+			kw := query.Keyword{Fold: !it.cased, Fields: c.src.keywords}
 			for _, p := range v.alts {
 				kw.Values = append(kw.Values, p.glob())
 			}
@@ -281,7 +281,7 @@ func mergeKeywords(xs []query.Expr, all bool) query.Expr {
 	merged := query.Keyword{All: all}
 	for _, x := range xs {
 		k := x.(query.Keyword)
-		merged.Fold = k.Fold
+		merged.Fold, merged.Fields = k.Fold, k.Fields
 		if all && len(k.Values) > 1 {
 			return query.And{X: xs} // a value with alternatives: AND of ORs
 		}

@@ -30,6 +30,9 @@ type source struct {
 	key   string
 	table map[string]string
 	style fieldStyle
+	// keywords are the fields a keyword search reads: the record as the
+	// log source wrote it (nil: every field).
+	keywords []string
 }
 
 // path maps a Sigma field name to an event path.
@@ -127,8 +130,10 @@ func resolveLogSource(file string, ls LogSource, nodes map[string]*yaml.Node, ec
 		case "auditd":
 			parts = append(parts, ecsIs("event.module", "auditd"))
 			s.table, s.style = nil, auditdStyle
+			s.keywords = []string{"auditd."}
 		case "syslog":
 			parts = append(parts, ecsIs("event.module", "syslog"))
+			s.keywords = []string{"message"}
 		default:
 			progs := syslogPrograms[service]
 			if progs == nil {
@@ -136,10 +141,16 @@ func resolveLogSource(file string, ls LogSource, nodes map[string]*yaml.Node, ec
 			}
 			parts = append(parts, ecsIs("event.module", "syslog"),
 				query.Match{Field: query.Field{Path: "process.name"}, Op: query.Equal, Values: progs, Fold: true})
+			s.keywords = []string{"message"}
 		}
 		key = append(key, service)
 	}
 
+	if category == "" && service == "" {
+		// product linux alone: any Linux log line — a syslog message or a
+		// raw audit record.
+		s.keywords = []string{"message", "auditd."}
+	}
 	if ecsTaxonomy {
 		s.table, s.style = nil, verbatim
 	}
