@@ -97,7 +97,7 @@ detection:
 level: high
 tags: [attack.t1686]
 `
-	bad := "title: broken\ndetection:\n  sel: {Image: x}\n  condition: sel and\n"
+	bad := "title: broken\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel: {Image: x}\n  condition: sel and\n"
 	os.WriteFile(filepath.Join(dir, "good.yml"), []byte(good), 0o644)
 	os.WriteFile(filepath.Join(dir, "bad.yml"), []byte(bad), 0o644)
 
@@ -105,7 +105,7 @@ tags: [attack.t1686]
 	if code != exitRefused {
 		t.Errorf("rules check exit = %d, want %d", code, exitRefused)
 	}
-	if !strings.Contains(out, "refused "+filepath.Join(dir, "bad.yml")) || !strings.Contains(out, "bad.yml:4:") {
+	if !strings.Contains(out, "refused "+filepath.Join(dir, "bad.yml")) || !strings.Contains(out, "bad.yml:5:") {
 		t.Errorf("rules check output lacks a positioned refusal:\n%s", out)
 	}
 	if !strings.Contains(out, "1 rule(s) compiled, 1 refused") {
