@@ -308,33 +308,15 @@ func (c *compiler) keyword(kw query.Keyword) (pred, error) {
 		}
 		gs[i] = compileGlob(v, kw.Fold)
 	}
-	fold, fields := kw.Fold, kw.Fields
-	inScope := func(path string) bool {
-		if len(fields) == 0 {
-			return true
-		}
-		for _, f := range fields {
-			if path == f || strings.HasSuffix(f, ".") && strings.HasPrefix(path, f) {
+	fold := kw.Fold
+	scope := c.e.keywordScope(kw.Fields)
+	anyValue := func(k *ctx, g *glob) bool {
+		for _, t := range k.keywordTexts(scope, fold) {
+			if g.match(t) {
 				return true
 			}
 		}
 		return false
-	}
-	anyValue := func(k *ctx, g *glob) bool {
-		found := false
-		k.ev.Range(func(path string, v event.Value) bool {
-			if !inScope(path) {
-				return true
-			}
-			v.Each(func(x event.Value) bool {
-				if x.Kind == event.String && g.match(foldIf(x.Str, fold)) {
-					found = true
-				}
-				return !found
-			})
-			return !found
-		})
-		return found
 	}
 	if kw.All {
 		return func(k *ctx) bool {

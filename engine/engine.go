@@ -19,6 +19,8 @@ import (
 type Engine struct {
 	slotOf map[string]int
 	paths  []string
+	kwKeys map[string]int
+	kw     []kwScope
 	scopes []*scope
 	progs  []*Program
 	ctx    ctx
@@ -55,10 +57,22 @@ type pred func(c *ctx) bool
 type valFn func(c *ctx) event.Value
 
 type ctx struct {
+	kw    []kwTexts
 	e     *Engine
 	ev    *event.Event
 	gen   uint64
 	slots []slot
+}
+
+// kwScope is a set of fields keyword searches read.
+type kwScope struct {
+	fields []string // exact paths, or prefixes ending in "."
+}
+
+// kwTexts caches, per event, the string values a keyword scope covers.
+type kwTexts struct {
+	gen, lgen uint64
+	txt, low  []string
 }
 
 type slot struct {
@@ -71,7 +85,7 @@ type slot struct {
 
 // New returns an empty engine.
 func New() *Engine {
-	e := &Engine{slotOf: map[string]int{}}
+	e := &Engine{slotOf: map[string]int{}, kwKeys: map[string]int{}}
 	e.ctx.e = e
 	return e
 }
@@ -288,4 +302,78 @@ func lower(s string) string {
 		}
 	}
 	return s
+}
+
+// keywordScope returns the index of the keyword scope over fields.
+func (e *Engine) keywordScope(fields []string) int {
+	key := strings.Join(fields, "\x00")
+	if i, ok := e.kwKeys[key]; ok {
+		return i
+	}
+	i := len(e.kw)
+	e.kwKeys[key] = i
+	e.kw = append(e.kw, kwScope{fields: fields})
+	e.ctx.kw = append(e.ctx.kw, kwTexts{})
+	return i
+}
+
+// keywordTexts collects once per event the string values under keyword
+// scope i (lowered when fold), so that every keyword rule shares one pass
+// over the event.
+func (c *ctx) keywordTexts(i int, fold bool) []string {
+	kt := &c.kw[i]
+	if kt.gen != c.gen {
+		kt.gen = c.gen
+		kt.txt = kt.txt[:0]
+		add := func(v event.Value) {
+			v.Each(func(x event.Value) bool {
+				if x.Kind == event.String {
+					kt.txt = append(kt.txt, x.Str)
+				}
+				return true
+			})
+		}
+		sc := c.e.kw[i]
+		exact := true
+		for _, f := range sc.fields {
+			if strings.HasSuffix(f, ".") {
+				exact = false
+			}
+		}
+		if exact && len(sc.fields) > 0 {
+			for _, f := range sc.fields {
+				add(c.ev.Get(f))
+			}
+		} else {
+			c.ev.Range(func(path string, v event.Value) bool {
+				if inFields(path, sc.fields) {
+					add(v)
+				}
+				return true
+			})
+		}
+	}
+	if !fold {
+		return kt.txt
+	}
+	if kt.lgen != c.gen {
+		kt.lgen = c.gen
+		kt.low = kt.low[:0]
+		for _, t := range kt.txt {
+			kt.low = append(kt.low, lower(t))
+		}
+	}
+	return kt.low
+}
+
+func inFields(path string, fields []string) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	for _, f := range fields {
+		if path == f || strings.HasSuffix(f, ".") && strings.HasPrefix(path, f) {
+			return true
+		}
+	}
+	return false
 }
