@@ -45,6 +45,7 @@ func TestHuntBundledSamples(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<24)
 	n := 0
+	perRule := map[string]int{}
 	for sc.Scan() {
 		var a struct {
 			Rule struct {
@@ -63,23 +64,37 @@ func TestHuntBundledSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		n++
-		if a.Rule.ID != "3be619f4-d9ec-4ea8-a173-18fdd01996ab" || a.Rule.Language != "sigma" || a.Rule.Severity != "medium" || a.Rule.RiskScore != 47 {
-			t.Errorf("unexpected rule metadata: %+v", a.Rule)
+		perRule[a.Rule.Name]++
+		if a.Rule.Language != "sigma" || a.Rule.Severity == "" || a.Rule.RiskScore == 0 {
+			t.Errorf("rule metadata missing: %+v", a.Rule)
 		}
-		if len(a.Threat) == 0 || len(a.Threat[0].Technique) == 0 || a.Threat[0].Technique[0].ID != "T1562.004" || a.Threat[0].Technique[0].LegacyID != "T1686" {
-			t.Errorf("threat = %+v, want T1562.004 with its v19 id T1686", a.Threat)
+		both := false
+		for _, th := range a.Threat {
+			for _, te := range th.Technique {
+				both = both || te.ID == "T1686" && te.LegacyID == "T1562.004" || te.ID == "T1562.004" && te.LegacyID == "T1686"
+			}
+		}
+		if !both {
+			t.Errorf("%s: threat %+v lacks T1686 with its legacy id T1562.004", a.Rule.Name, a.Threat)
 		}
 		if len(a.Events) != 1 {
 			t.Fatalf("events = %d", len(a.Events))
 		}
 	}
-	// The seed Sigma rule needs Image ending in /iptables (not
-	// xtables-nft-multi) plus -F/-Z/-X plus a ufw-logging chain name: on this
-	// nft-backed capture it can only fire where the executable path is
-	// /iptables — never. That blindness is the point of firewarden's own
-	// content; here we pin the seed's real behaviour.
+	// The seed Sigma rule wants Image ending in /iptables: on this
+	// nft-backed capture iptables runs as /usr/sbin/xtables-nft-multi, so
+	// the seed is blind; the firewarden rules of the pack are not.
+	if perRule["Flush Iptables Ufw Chain"] != 0 {
+		t.Errorf("the seed rule fired %d times; it is blind on nft-backed hosts", perRule["Flush Iptables Ufw Chain"])
+	}
+	for _, r := range []string{"Netfilter Rules, Chains or Tables Removed (Kernel Record)", "Nftables Ruleset, Table or Chain Flushed or Deleted",
+		"UFW Disabled, Reset, Logging Off or Default Allow", "Firewall Service Stopped, Disabled or Masked", "Iptables Flush, Chain Delete or Accept Policy (Any Binary Name)"} {
+		if perRule[r] == 0 {
+			t.Errorf("no alert from %q", r)
+		}
+	}
 	t.Logf("%d alerts; summary:\n%s", n, errs)
-	for _, want := range []string{"audit.log.gz", "laurel.jsonl.gz", "sysmon.log.gz", "ecs.ndjson.gz", "rules: 1 loaded, 0 refused"} {
+	for _, want := range []string{"audit.log.gz", "laurel.jsonl.gz", "sysmon.log.gz", "ecs.ndjson.gz", "rules: 6 loaded, 0 refused"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("summary lacks %q:\n%s", want, errs)
 		}
