@@ -14,10 +14,28 @@ import (
 type normaliser struct {
 	in    *source.Input
 	table *process.Table
+	// reused per event by base
+	rawIdx  map[string]int
+	rawKeys []string
+	rawVals [][]event.Value
+	paths   map[string]string // field name → "auditd." + name
+}
+
+// rawPath interns "auditd.<k>": field names repeat across events, so the
+// concatenation is made once per name (bounded, for hostile input).
+func (n *normaliser) rawPath(k string) string {
+	if p, ok := n.paths[k]; ok {
+		return p
+	}
+	p := "auditd." + k
+	if len(n.paths) < 4096 {
+		n.paths[strings.Clone(k)] = p
+	}
+	return p
 }
 
 func newNormaliser(in *source.Input) *normaliser {
-	return &normaliser{in: in, table: process.NewTable(0)}
+	return &normaliser{in: in, table: process.NewTable(0), rawIdx: map[string]int{}, paths: map[string]string{}}
 }
 
 const unsetID = "4294967295"
@@ -132,7 +150,11 @@ func (n *normaliser) events(h header, line int, recs []record) []*event.Event {
 
 // base holds what every event of the id shares: time, origin, raw fields.
 func (n *normaliser) base(h header, line int, recs []record) *event.Event {
-	ev := event.New(48)
+	nf := 24
+	for _, r := range recs {
+		nf += len(r.fields) + len(r.enriched)
+	}
+	ev := event.New(nf)
 	ev.Time = h.time()
 	ev.Format = "auditd"
 	ev.File, ev.Line = n.in.Name, line
@@ -149,17 +171,22 @@ func (n *normaliser) base(h header, line int, recs []record) *event.Event {
 	}
 	// Every record's fields as auditd.<field>; a name that repeats across
 	// records (a0 of SYSCALL and of EXECVE, PATH's name) becomes a list.
-	raw := map[string][]event.Value{}
-	var order []string
+	// The index is reused from event to event.
+	clear(n.rawIdx)
+	n.rawKeys = n.rawKeys[:0]
+	n.rawVals = n.rawVals[:0]
 	add := func(k, v string, null bool) {
-		if _, ok := raw[k]; !ok {
-			order = append(order, k)
-		}
 		val := event.Str(v)
 		if null {
 			val = event.NullV()
 		}
-		raw[k] = append(raw[k], val)
+		if i, ok := n.rawIdx[k]; ok {
+			n.rawVals[i] = append(n.rawVals[i], val)
+			return
+		}
+		n.rawIdx[k] = len(n.rawKeys)
+		n.rawKeys = append(n.rawKeys, k)
+		n.rawVals = append(n.rawVals, []event.Value{val})
 	}
 	types := make([]event.Value, 0, len(recs))
 	for _, r := range recs {
@@ -175,12 +202,12 @@ func (n *normaliser) base(h header, line int, recs []record) *event.Event {
 		}
 	}
 	ev.Set("auditd.type", event.ListV(types...))
-	for _, k := range order {
-		vs := raw[k]
+	for i, k := range n.rawKeys {
+		vs := n.rawVals[i]
 		if len(vs) == 1 {
-			ev.Set("auditd."+k, vs[0])
+			ev.Set(n.rawPath(k), vs[0])
 		} else {
-			ev.Set("auditd."+k, event.ListV(vs...))
+			ev.Set(n.rawPath(k), event.ListV(vs...))
 		}
 	}
 	return ev
