@@ -82,11 +82,11 @@ func TestPredicates(t *testing.T) {
 			}
 			// Through the prefilter, the answer must be the same.
 			for _, off := range []bool{false, true} {
-				e.NoPrefilter = off
+				e.Prefilter = !off
 				hit := false
 				e.Match(ev, func(int) { hit = true })
 				if hit != tc.want {
-					t.Errorf("Match (NoPrefilter=%v) = %v, want %v", off, hit, tc.want)
+					t.Errorf("Match (prefilter off=%v) = %v, want %v", off, hit, tc.want)
 				}
 			}
 		})
