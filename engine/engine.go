@@ -32,8 +32,8 @@ type Engine struct {
 	// rules directly: 88k vs 120k events/s. A zero-allocation automaton is
 	// the planned fix.
 	Prefilter bool
-	pf          *prefilter // nil: to be built before the next Match
-	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
+	pf        *prefilter // nil: to be built before the next Match
+	cand      []uint64   // cand[id] == ctx.gen: admitted by the prefilter
 }
 
 type scope struct {
