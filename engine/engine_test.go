@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/firewarden/firewarden/event"
@@ -82,7 +83,7 @@ func TestPredicates(t *testing.T) {
 			}
 			// Through the prefilter, the answer must be the same.
 			for _, off := range []bool{false, true} {
-				e.Prefilter = !off
+				e.NoPrefilter = off
 				hit := false
 				e.Match(ev, func(int) { hit = true })
 				if hit != tc.want {
@@ -160,5 +161,47 @@ func FuzzGlob(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, pat, s string) {
 		compileGlob(pat, true).match(s)
+	})
+}
+
+func TestAutomaton(t *testing.T) {
+	pats := []string{"he", "she", "his", "hers", "iptables", "tables", "-f", "s"}
+	texts := []string{"ushers", "iptables -f input", "", "hhhishe", "xtables-nft-multi"}
+	for _, text := range texts {
+		got := map[int32]int{}
+		newAutomaton(pats).scan(text, func(p int32) { got[p]++ })
+		for i, p := range pats {
+			want := strings.Count(text, p)
+			if p == "s" || p == "he" {
+				want = overlapCount(text, p)
+			}
+			if got[int32(i)] != want {
+				t.Errorf("%q in %q: %d occurrences, want %d", p, text, got[int32(i)], want)
+			}
+		}
+	}
+}
+
+func overlapCount(s, p string) int {
+	n := 0
+	for i := 0; i+len(p) <= len(s); i++ {
+		if s[i:i+len(p)] == p {
+			n++
+		}
+	}
+	return n
+}
+
+func FuzzAutomaton(f *testing.F) {
+	f.Add("abcab", "ab", "bca")
+	f.Fuzz(func(t *testing.T, text, p1, p2 string) {
+		if p1 == "" || p2 == "" {
+			return
+		}
+		got := [2]int{}
+		newAutomaton([]string{p1, p2}).scan(text, func(p int32) { got[p]++ })
+		if got[0] != overlapCount(text, p1) || got[1] != overlapCount(text, p2) {
+			t.Errorf("%q %q in %q: %v", p1, p2, text, got)
+		}
 	})
 }

@@ -3,8 +3,6 @@ package engine
 import (
 	"strings"
 
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
-
 	"github.com/firewarden/firewarden/query"
 )
 
@@ -128,22 +126,17 @@ func longestLiteral(pattern string) string {
 	return best.String()
 }
 
-// better prefers fewer alternatives, then longer shortest literal.
-func better(a, b []lit) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return minLen(a) > minLen(b)
-}
+// better prefers the alternative set an event is less likely to contain:
+// short literals occur often, so each literal costs 1/len².
+func better(a, b []lit) bool { return cost(a) < cost(b) }
 
-func minLen(ls []lit) int {
-	m := -1
+func cost(ls []lit) float64 {
+	c := 0.0
 	for _, l := range ls {
-		if m < 0 || len(l.text) < m {
-			m = len(l.text)
-		}
+		n := float64(len(l.text))
+		c += 1 / (n * n)
 	}
-	return m
+	return c
 }
 
 // prefilter is built from every program's literals.
@@ -155,7 +148,7 @@ type prefilter struct {
 
 type pfField struct {
 	slot  int
-	ac    ahocorasick.AhoCorasick
+	ac    *acAutomaton
 	progs [][]int // pattern index → programs it admits
 }
 
@@ -184,8 +177,7 @@ func buildPrefilter(e *Engine) *prefilter {
 		}
 	}
 	for slot, pats := range bySlot {
-		b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch, DFA: true})
-		f := pfField{slot: slot, ac: b.Build(pats), progs: make([][]int, len(pats))}
+		f := pfField{slot: slot, ac: newAutomaton(pats), progs: make([][]int, len(pats))}
 		for i, p := range pats {
 			f.progs[i] = progsOf[key{slot, p}]
 		}
@@ -196,15 +188,29 @@ func buildPrefilter(e *Engine) *prefilter {
 
 // mark sets cand[id] = gen for every program admitted by the event.
 func (pf *prefilter) mark(c *ctx, cand []uint64) {
+	gen := c.gen
 	for i := range pf.fields {
 		f := &pf.fields[i]
+		progs := f.progs
 		for _, t := range c.texts(f.slot, true) {
-			it := f.ac.IterOverlapping(t)
-			for m := it.Next(); m != nil; m = it.Next() {
-				for _, id := range f.progs[m.Pattern()] {
-					cand[id] = c.gen
+			f.ac.scan(t, func(p int32) {
+				for _, id := range progs[p] {
+					cand[id] = gen
 				}
-			}
+			})
 		}
 	}
+}
+
+// PrefilterStats says how many programs the prefilter can skip (those with
+// required literals) and how many it must always run.
+func (e *Engine) PrefilterStats() (indexed, always int) {
+	for _, p := range e.progs {
+		if p.hasReq {
+			indexed++
+		} else {
+			always++
+		}
+	}
+	return indexed, always
 }

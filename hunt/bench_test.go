@@ -127,7 +127,7 @@ func BenchmarkMatch(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			eng, _ := Compile(set.Rules)
-			eng.eng.Prefilter = pf
+			eng.eng.NoPrefilter = !pf
 			alerts := 0
 			b.ReportAllocs()
 			n := 0

@@ -138,7 +138,7 @@ func TestPrefilterExact(t *testing.T) {
 	}
 	run := func(off bool) string {
 		eng, _ := Compile(set.Rules)
-		eng.eng.Prefilter = !off
+		eng.eng.NoPrefilter = off
 		c := &collect{}
 		if _, err := Run(context.Background(), eng, Options{Formats: formats(), Sink: c}, []string{samples()}); err != nil {
 			t.Fatal(err)
