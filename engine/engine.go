@@ -28,8 +28,8 @@ type Engine struct {
 	// NoPrefilter turns the literal prefilter off (for measurements and
 	// equivalence tests); results are the same either way.
 	NoPrefilter bool
-	pf        *prefilter // nil: to be built before the next Match
-	cand      []uint64   // cand[id] == ctx.gen: admitted by the prefilter
+	pf          *prefilter // nil: to be built before the next Match
+	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
 }
 
 type scope struct {
