@@ -17,13 +17,14 @@ import (
 	"github.com/firewarden/firewarden/source"
 	"github.com/firewarden/firewarden/source/auditd"
 	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/syslog"
 	"github.com/firewarden/firewarden/source/sysmon"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func formats() []source.Format {
-	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}}
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
 }
 
 type collect struct{ alerts []*alert.Alert }

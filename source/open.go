@@ -152,7 +152,7 @@ func (r *Reader) readOne(ctx context.Context, name string, res *Result, emit fun
 			res.Inputs = append(res.Inputs, &Stats{Name: name, Format: "empty"})
 			return nil
 		}
-		res.Skipped = append(res.Skipped, fmt.Errorf("%s: unrecognised format (not ECS JSON, Sysmon XML, auditd or laurel)", name))
+		res.Skipped = append(res.Skipped, fmt.Errorf("%s: unrecognised format (not ECS JSON, Sysmon XML, auditd, laurel, syslog or journald JSON)", name))
 		return nil
 	}
 	st := &Stats{Name: name, Format: f.Name()}

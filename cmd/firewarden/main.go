@@ -26,6 +26,7 @@ import (
 	"github.com/firewarden/firewarden/source"
 	"github.com/firewarden/firewarden/source/auditd"
 	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/syslog"
 	"github.com/firewarden/firewarden/source/sysmon"
 )
 
@@ -101,7 +102,8 @@ func newRoot() *cobra.Command {
 		Short: "Catch anyone who disables, flushes or opens a Linux host firewall",
 		Long: `firewarden runs the detection rules you already have (Sigma today) over Linux
 telemetry — auditd logs (raw or ENRICHED), laurel JSON, Sysmon for Linux XML,
-ECS NDJSON such as Elastic Defend or Auditbeat exports — and tells you who
+ECS NDJSON such as Elastic Defend or Auditbeat exports, syslog and journald —
+and tells you who
 disabled, flushed or opened the firewall, from which parent, with the rule's
 metadata in every alert.
 
@@ -144,7 +146,7 @@ func (f *ruleFlags) load() (*rule.Set, error) {
 
 func formats() []source.Format {
 	// Order matters: the first format whose sniffer accepts a stream reads it.
-	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}}
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
 }
 
 func newHunt() *cobra.Command {
@@ -158,7 +160,7 @@ func newHunt() *cobra.Command {
 recursively, in name order), gzip-compressed files, or - for standard input.
 Each input's format is sniffed from its first bytes: auditd (raw or ENRICHED),
 laurel JSON, Sysmon for Linux XML (bare or syslog-prefixed), ECS JSON (NDJSON,
-Elasticsearch hits, arrays).
+Elasticsearch hits, arrays), syslog files (RFC 3164/5424) and journalctl -o json.
 
 Alerts go to standard output: an aligned table on a terminal, NDJSON
 otherwise (--format to choose). A summary goes to standard error: events and

@@ -63,8 +63,9 @@ func (NDJSON) Sniff(head []byte) bool {
 		hasKey(head, "event_type_full")) {
 		return false
 	}
-	// journalctl -o json.
-	if hasKey(head, "__CURSOR") || hasKey(head, "__REALTIME_TIMESTAMP") {
+	// journalctl -o json (which never has @timestamp; firewarden's own ECS
+	// output of journald events does, under journald.*).
+	if !ts && (hasKey(head, "__CURSOR") || hasKey(head, "__REALTIME_TIMESTAMP")) {
 		return false
 	}
 	return ts || hasKey(head, "event") || hasKey(head, "_source") || hasKey(head, "process") ||
