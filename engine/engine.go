@@ -30,6 +30,7 @@ type Engine struct {
 	NoPrefilter bool
 	pf          *prefilter // nil: to be built before the next Match
 	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
+	res         Result
 }
 
 type scope struct {
@@ -177,9 +178,19 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 	return p.ID, nil
 }
 
-// Match evaluates every program against ev and calls fn with the id of each
-// program that matched, in id order within a scope.
-func (e *Engine) Match(ev *event.Event, fn func(id int)) {
+// Result is one match of a program: the events it covers, in order. A
+// sequence step that must not occur (a missing event) is a nil entry. The
+// Result and its slices are valid only during the callback; copy to keep.
+type Result struct {
+	ID     int
+	Events []*event.Event
+	// Keys are the join-key values of a sequence or sample.
+	Keys []event.Value
+}
+
+// Match evaluates every program against ev and calls fn with each match:
+// single-event matches in id order within a scope.
+func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 	c := &e.ctx
 	c.ev = ev
 	c.gen++
@@ -211,10 +222,15 @@ func (e *Engine) Match(ev *event.Event, fn func(id int)) {
 					continue progs
 				}
 			}
-			fn(id)
+			e.res.ID, e.res.Events, e.res.Keys = id, append(e.res.Events[:0], ev), nil
+			fn(&e.res)
 		}
 	}
 }
+
+// Flush ends the input: results a stateful stage was holding back (tail,
+// samples, sequences ending in a missing event) are emitted now.
+func (e *Engine) Flush(fn func(*Result)) {}
 
 // use makes ev the current event, keeping the per-event caches when it
 // already is (Explain called from inside Match's callback).

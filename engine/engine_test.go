@@ -85,7 +85,7 @@ func TestPredicates(t *testing.T) {
 			for _, off := range []bool{false, true} {
 				e.NoPrefilter = off
 				hit := false
-				e.Match(ev, func(int) { hit = true })
+				e.Match(ev, func(*Result) { hit = true })
 				if hit != tc.want {
 					t.Errorf("Match (prefilter off=%v) = %v, want %v", off, hit, tc.want)
 				}
@@ -108,7 +108,8 @@ func TestScopeAndExplain(t *testing.T) {
 	}
 	var got []int
 	ev := testEvent()
-	e.Match(ev, func(id int) {
+	e.Match(ev, func(r *Result) {
+		id := r.ID
 		got = append(got, id)
 		if names := e.Explain(id, ev); len(names) != 1 || names[0] != "sel_a" {
 			t.Errorf("explain = %v", names)

@@ -48,14 +48,33 @@ func (e *Engine) Fields() []string { return e.eng.Fields() }
 // Match runs every rule over ev and calls fn with an alert for each match.
 func (e *Engine) Match(ev *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
 	var err error
-	e.eng.Match(ev, func(id int) {
-		if err != nil {
-			return
+	e.eng.Match(ev, func(m *engine.Result) {
+		if err == nil {
+			err = e.alert(m, fn)
 		}
-		r := e.rules[id]
-		err = fn(r, alert.New(r, []*event.Event{ev}, e.eng.Explain(id, ev)))
 	})
 	return err
+}
+
+// Flush emits what the stateful rules held until the end of the input.
+func (e *Engine) Flush(fn func(*rule.Rule, *alert.Alert) error) error {
+	var err error
+	e.eng.Flush(func(m *engine.Result) {
+		if err == nil {
+			err = e.alert(m, fn)
+		}
+	})
+	return err
+}
+
+func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error) error {
+	r := e.rules[m.ID]
+	evs := append([]*event.Event(nil), m.Events...)
+	var why []string
+	if len(evs) == 1 {
+		why = e.eng.Explain(m.ID, evs[0])
+	}
+	return fn(r, alert.New(r, evs, why))
 }
 
 // Options configure a hunt.
@@ -90,14 +109,18 @@ func Run(ctx context.Context, e *Engine, opts Options, paths []string) (*Summary
 	counts := map[*rule.Rule]int{}
 	sum := &Summary{}
 	rd := &source.Reader{Formats: opts.Formats, Stdin: opts.Stdin, OnInput: opts.OnInput, Counter: opts.Counter}
+	emit := func(r *rule.Rule, a *alert.Alert) error {
+		sum.Alerts++
+		counts[r]++
+		return opts.Sink.Write(a)
+	}
 	res, err := rd.Read(ctx, paths, func(ev *event.Event) error {
 		sum.Events++
-		return e.Match(ev, func(r *rule.Rule, a *alert.Alert) error {
-			sum.Alerts++
-			counts[r]++
-			return opts.Sink.Write(a)
-		})
+		return e.Match(ev, emit)
 	})
+	if err == nil {
+		err = e.Flush(emit)
+	}
 	sum.Sources = res
 	sum.Duration = time.Since(start)
 	for r, n := range counts {

@@ -121,12 +121,28 @@ type Sequence struct {
 	Until   Expr
 }
 
-// Step is one element of a sequence.
+// Step is one element of a sequence or a sample.
 type Step struct {
 	Filter  Expr
 	By      []Expr
 	Missing bool // ![ ... ]: the step must not occur
 	Runs    int  // with runs=N: the step repeats N times
+	Pos     Pos
+}
+
+// Sample finds, per join key, one event for each step in any order (EQL's
+// sample). MaxPerKey bounds the samples kept per key (0: one).
+type Sample struct {
+	By        []Expr
+	Steps     []Step
+	MaxPerKey int
+}
+
+// Limit keeps the first (or, with Tail, the last) N results of the rule
+// over the whole input (EQL's head and tail pipes).
+type Limit struct {
+	N    int
+	Tail bool
 }
 
 func (Filter) stage()    {}
@@ -134,6 +150,8 @@ func (Extract) stage()   {}
 func (Assign) stage()    {}
 func (Aggregate) stage() {}
 func (Sequence) stage()  {}
+func (Sample) stage()    {}
+func (Limit) stage()     {}
 
 // Expr is a boolean or value expression.
 type Expr interface{ expr() }
