@@ -18,6 +18,11 @@ type Event struct {
 	// "sysmon", "ecs", "laurel"...); it decides which index patterns the event
 	// would live under and is never a field a rule can overwrite.
 	Format string
+	// Index is the index name the event would live in had it been shipped
+	// to Elasticsearch by its usual agent ("logs-endpoint.events.process-default",
+	// "auditbeat-8", "endgame-1.4.0"...); rules with index patterns see it
+	// only in strict-index mode. Sources set it; empty means unknown.
+	Index string
 	// File and Line say where the event came from (Line is 1-based; for
 	// multi-line records, the first line).
 	File string

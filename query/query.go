@@ -76,6 +76,10 @@ type Query struct {
 	Scope    Expr
 	ScopeKey string
 	Stages   []Stage
+	// Index lists the index patterns the rule reads (Elastic's `index`,
+	// globs such as "logs-endpoint.events.*"). The engine honours them only
+	// in strict-index mode; empty means every event.
+	Index []string
 }
 
 // Stage is one step of the pipeline.
