@@ -9,6 +9,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/firewarden/firewarden/event"
@@ -47,6 +48,60 @@ type Program struct {
 	named   []namedPred
 	req     []lit // one must occur for the program to match
 	hasReq  bool
+	// state is the program's stateful stage (sequence, sample); nil for
+	// single-event programs.
+	state stateful
+	limit *limiter
+}
+
+// stateful is a sequence or sample: it is fed every event in the
+// program's scope and emits results when they complete.
+type stateful interface {
+	feed(k *ctx, emit func(*Result))
+	flush(emit func(*Result))
+	state() *StateStats
+}
+
+// limiter is EQL's head and tail: the first (last) N results.
+type limiter struct {
+	n, seen int
+	tail    bool
+	kept    []Result // tail: a ring of copies
+	next    int
+	stats   StateStats
+}
+
+func (l *limiter) admit(r *Result, fn func(*Result)) {
+	l.seen++
+	if !l.tail {
+		if l.seen <= l.n {
+			fn(r)
+		} else {
+			l.stats.Suppressed++
+		}
+		return
+	}
+	cp := Result{ID: r.ID, Events: slices.Clone(r.Events), Keys: slices.Clone(r.Keys)}
+	if len(l.kept) < l.n {
+		l.kept = append(l.kept, cp)
+		return
+	}
+	l.stats.Suppressed++
+	if l.n > 0 {
+		l.kept[l.next] = cp
+		l.next = (l.next + 1) % l.n
+	}
+}
+
+func (l *limiter) flush(fn func(*Result)) {
+	if !l.tail {
+		return
+	}
+	for i := range l.kept {
+		r := l.kept[(l.next+i)%len(l.kept)]
+		fn(&r)
+	}
+	l.kept, l.next = nil, 0
 }
 
 type namedPred struct {
@@ -148,7 +203,34 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 		case query.Aggregate:
 			return 0, &query.Unsupported{Construct: "aggregation stage", Why: "stateful stages come with the correlation work"}
 		case query.Sequence:
-			return 0, &query.Unsupported{Construct: "sequence stage", Why: "stateful stages come with the sequence work"}
+			if p.state != nil || p.limit != nil {
+				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
+			}
+			sp, err := c.sequence(st)
+			if err != nil {
+				return 0, err
+			}
+			p.state = sp
+		case query.Sample:
+			if p.state != nil || p.limit != nil {
+				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
+			}
+			sp, err := c.sample(st)
+			if err != nil {
+				return 0, err
+			}
+			p.state = sp
+		case query.Limit:
+			if st.N < 0 {
+				return 0, fmt.Errorf("engine: negative limit %d", st.N)
+			}
+			if p.limit != nil {
+				// head/tail after head/tail: Elasticsearch runs them in
+				// order over the result list; firewarden refuses the
+				// combination rather than buffer the whole input.
+				return 0, &query.Unsupported{Construct: "a second head/tail pipe"}
+			}
+			p.limit = &limiter{n: st.N, tail: st.Tail}
 		default:
 			return 0, fmt.Errorf("unknown stage %T", st)
 		}
@@ -159,7 +241,9 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			all = append(all, f.Expr)
 		}
 	}
-	p.req, p.hasReq = required(&c, query.And{X: all})
+	if p.state == nil {
+		p.req, p.hasReq = required(&c, query.And{X: all})
+	}
 	// Only now commit: a failed compile leaves the engine as it was (slots
 	// added for a failed program are harmless).
 	found := false
@@ -222,15 +306,55 @@ func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 					continue progs
 				}
 			}
+			p := e.progs[id]
+			if p.state != nil {
+				p.state.feed(c, e.sink(p, fn))
+				continue
+			}
 			e.res.ID, e.res.Events, e.res.Keys = id, append(e.res.Events[:0], ev), nil
-			fn(&e.res)
+			e.sink(p, fn)(&e.res)
 		}
 	}
 }
 
+// sink is where program p's results go: through its head/tail limit.
+func (e *Engine) sink(p *Program, fn func(*Result)) func(*Result) {
+	if p.limit == nil {
+		return fn
+	}
+	return func(r *Result) { p.limit.admit(r, fn) }
+}
+
 // Flush ends the input: results a stateful stage was holding back (tail,
-// samples, sequences ending in a missing event) are emitted now.
-func (e *Engine) Flush(fn func(*Result)) {}
+// samples, sequences ending in a missing event) are emitted now, and the
+// stateful programs start afresh.
+func (e *Engine) Flush(fn func(*Result)) {
+	for _, p := range e.progs {
+		if p.state != nil {
+			p.state.flush(e.sink(p, fn))
+		}
+		if p.limit != nil {
+			p.limit.flush(fn)
+		}
+	}
+}
+
+// State reports what program id's stateful stages hold and have shed; nil
+// for a program without state.
+func (e *Engine) State(id int) *StateStats {
+	p := e.progs[id]
+	if p.state == nil && p.limit == nil {
+		return nil
+	}
+	st := &StateStats{}
+	if p.state != nil {
+		*st = *p.state.state()
+	}
+	if p.limit != nil {
+		st.Suppressed += p.limit.stats.Suppressed
+	}
+	return st
+}
 
 // use makes ev the current event, keeping the per-event caches when it
 // already is (Explain called from inside Match's callback).

@@ -40,7 +40,11 @@ var functions = map[string]function{
 }
 
 func (c *compiler) call(x query.Call) (valFn, error) {
-	f, ok := functions[strings.ToLower(x.Name)]
+	name := strings.ToLower(x.Name)
+	f, ok := functions[name]
+	if !ok {
+		f, ok = eqlFunctions[name]
+	}
 	if !ok {
 		return nil, &query.Unsupported{Construct: "function " + x.Name + "()"}
 	}
