@@ -29,6 +29,10 @@ type Engine struct {
 	// NoPrefilter turns the literal prefilter off (for measurements and
 	// equivalence tests); results are the same either way.
 	NoPrefilter bool
+	// StrictIndex makes a program with index patterns (query.Query.Index)
+	// see only events whose Index matches them, as Kibana would. Set it
+	// before the first Match.
+	StrictIndex bool
 	pf          *prefilter // nil: to be built before the next Match
 	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
 	res         Result
@@ -52,6 +56,7 @@ type Program struct {
 	// single-event programs.
 	state stateful
 	limit *limiter
+	index *indexPatterns
 }
 
 // stateful is a sequence or sample: it is fed every event in the
@@ -188,6 +193,9 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			}
 		}
 	}
+	if len(q.Index) > 0 {
+		p.index = newIndexPatterns(q.Index)
+	}
 	for _, st := range q.Stages {
 		switch st := st.(type) {
 		case query.Filter:
@@ -300,6 +308,9 @@ func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 			}
 			if !inScope {
 				break
+			}
+			if e.StrictIndex && e.progs[id].index != nil && !e.progs[id].index.match(ev.Index) {
+				continue
 			}
 			for _, f := range e.progs[id].filters {
 				if !f(c) {
