@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/firewarden/firewarden/event"
