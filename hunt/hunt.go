@@ -69,7 +69,14 @@ func (e *Engine) Flush(fn func(*rule.Rule, *alert.Alert) error) error {
 
 func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error) error {
 	r := e.rules[m.ID]
-	evs := append([]*event.Event(nil), m.Events...)
+	// A missing-event step of a sequence is a nil placeholder: the alert
+	// lists the events that occurred.
+	evs := make([]*event.Event, 0, len(m.Events))
+	for _, ev := range m.Events {
+		if ev != nil {
+			evs = append(evs, ev)
+		}
+	}
 	var why []string
 	if len(evs) == 1 {
 		why = e.eng.Explain(m.ID, evs[0])
