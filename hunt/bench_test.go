@@ -45,7 +45,14 @@ func benchFile(b *testing.B, n int) (string, int64) {
 // and, in the same run, decodes the same file without rules. It reports
 // events/s of both and their ratio. Set FIREWARDEN_BENCH_EVENTS to change
 // the size.
-func BenchmarkHunt1M(b *testing.B) {
+func BenchmarkHunt1M(b *testing.B) { benchHunt(b, "corpus/sigma") }
+
+// BenchmarkHuntEQL1M is BenchmarkHunt1M with every Elastic Linux rule
+// loaded (the eql ones compile; the other types are refused). It also
+// reports the peak join keys held by sequence state.
+func BenchmarkHuntEQL1M(b *testing.B) { benchHunt(b, "corpus/elastic") }
+
+func benchHunt(b *testing.B, corpus string) {
 	n := 1_000_000
 	if s := os.Getenv("FIREWARDEN_BENCH_EVENTS"); s != "" {
 		var v int
@@ -54,7 +61,7 @@ func BenchmarkHunt1M(b *testing.B) {
 		}
 		n = v
 	}
-	set, err := rule.LoadPaths([]string{testenv.Shared(b, "corpus", "sigma")})
+	set, err := rule.LoadPaths([]string{filepath.Join(testenv.Shared(b), filepath.FromSlash(corpus))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,6 +78,7 @@ func BenchmarkHunt1M(b *testing.B) {
 	var alerts int
 	var ms runtime.MemStats
 	var peak uint64
+	var mallocs uint64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
@@ -83,6 +91,8 @@ func BenchmarkHunt1M(b *testing.B) {
 		if got != n {
 			b.Fatalf("decoded %d events, want %d", got, n)
 		}
+		runtime.ReadMemStats(&ms)
+		m0 := ms.Mallocs
 		t1 := time.Now()
 		sink := &countSink{}
 		sum, err := Run(ctx, eng, Options{Formats: formats, Sink: sink}, []string{path})
@@ -90,6 +100,8 @@ func BenchmarkHunt1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		full += time.Since(t1)
+		runtime.ReadMemStats(&ms)
+		mallocs += ms.Mallocs - m0
 		alerts = sink.n
 		if sum.Events != int64(n) {
 			b.Fatalf("hunted %d events, want %d", sum.Events, n)
@@ -104,6 +116,10 @@ func BenchmarkHunt1M(b *testing.B) {
 	b.ReportMetric(full.Seconds()/decode.Seconds(), "x-decode")
 	b.ReportMetric(float64(alerts), "alerts")
 	b.ReportMetric(float64(peak>>20), "heap-MB")
+	b.ReportMetric(float64(mallocs)/evs, "allocs/event")
+	st := eng.StateStats()
+	b.ReportMetric(float64(st.PeakKeys), "peak-seq-keys")
+	b.Logf("stateful programs: peak keys %d, live partials %d, evicted %d, expired %d", st.PeakKeys, st.Partials, st.Evicted, st.Expired)
 }
 
 // BenchmarkMatch measures the engine alone: 50,000 generated events already

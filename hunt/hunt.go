@@ -42,6 +42,23 @@ func Compile(rules []*rule.Rule) (*Engine, []rule.Refusal) {
 // Rules are the rules compiled, in program order.
 func (e *Engine) Rules() []*rule.Rule { return e.rules }
 
+// StateStats sums what the rules' stateful stages hold and have shed.
+func (e *Engine) StateStats() engine.StateStats {
+	var sum engine.StateStats
+	for id := range e.rules {
+		if st := e.eng.State(id); st != nil {
+			sum.Keys += st.Keys
+			sum.PeakKeys += st.PeakKeys
+			sum.Partials += st.Partials
+			sum.Evicted += st.Evicted
+			sum.Expired += st.Expired
+			sum.Forgotten += st.Forgotten
+			sum.Suppressed += st.Suppressed
+		}
+	}
+	return sum
+}
+
 // Fields lists every event field the compiled rules read.
 func (e *Engine) Fields() []string { return e.eng.Fields() }
 
