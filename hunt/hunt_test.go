@@ -17,6 +17,7 @@ import (
 	"github.com/firewarden/firewarden/source"
 	"github.com/firewarden/firewarden/source/auditd"
 	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/endgame"
 	"github.com/firewarden/firewarden/source/syslog"
 	"github.com/firewarden/firewarden/source/sysmon"
 )
@@ -24,7 +25,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func formats() []source.Format {
-	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, endgame.JSON{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
 }
 
 type collect struct{ alerts []*alert.Alert }

@@ -12,12 +12,13 @@ import (
 	"github.com/firewarden/firewarden/source"
 	"github.com/firewarden/firewarden/source/auditd"
 	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/endgame"
 	"github.com/firewarden/firewarden/source/syslog"
 	"github.com/firewarden/firewarden/source/sysmon"
 )
 
 func formats() []source.Format {
-	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, endgame.JSON{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
 }
 
 // execs reads one file and returns its process-start events in order.

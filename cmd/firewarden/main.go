@@ -26,6 +26,7 @@ import (
 	"github.com/firewarden/firewarden/source"
 	"github.com/firewarden/firewarden/source/auditd"
 	"github.com/firewarden/firewarden/source/ecs"
+	"github.com/firewarden/firewarden/source/endgame"
 	"github.com/firewarden/firewarden/source/syslog"
 	"github.com/firewarden/firewarden/source/sysmon"
 )
@@ -146,7 +147,7 @@ func (f *ruleFlags) load() (*rule.Set, error) {
 
 func formats() []source.Format {
 	// Order matters: the first format whose sniffer accepts a stream reads it.
-	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
+	return []source.Format{auditd.Laurel{}, auditd.Raw{}, sysmon.XML{}, endgame.JSON{}, ecs.NDJSON{}, syslog.Journal{}, syslog.Text{}}
 }
 
 func newHunt() *cobra.Command {
@@ -159,8 +160,9 @@ func newHunt() *cobra.Command {
 		Long: `Run the built-in rules and any --rules over telemetry: files, folders (read
 recursively, in name order), gzip-compressed files, or - for standard input.
 Each input's format is sniffed from its first bytes: auditd (raw or ENRICHED),
-laurel JSON, Sysmon for Linux XML (bare or syslog-prefixed), ECS JSON (NDJSON,
-Elasticsearch hits, arrays), syslog files (RFC 3164/5424) and journalctl -o json.
+laurel JSON, Sysmon for Linux XML (bare or syslog-prefixed), Endgame JSON, ECS
+JSON (NDJSON, Elasticsearch hits, arrays), syslog files (RFC 3164/5424) and
+journalctl -o json.
 
 Alerts go to standard output: an aligned table on a terminal, NDJSON
 otherwise (--format to choose). A summary goes to standard error: events and
