@@ -3,6 +3,7 @@ module github.com/firewarden/firewarden
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/elastic/go-libaudit/v2 v2.6.2
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/spf13/cobra v1.10.1
