@@ -107,7 +107,10 @@ type Expr interface {
 }
 
 // Binary is a binary operator: "and", "or", "==", "!=", "<", "<=", ">",
-// ">=", ":", "like", "like~", "regex", "regex~", "+", "-", "*", "/", "%".
+// ">=", ":", "like", "like~", "regex", "regex~", "+", "-", "*", "/", "%",
+// and two forms only older dialects have: "=" (equality in Elasticsearch
+// 7.x and Python eql) and "!:" (not ":", in Python eql and early
+// Elasticsearch).
 // For ":", like and regex with one pattern Y is that pattern; with a
 // parenthesised list the parser builds a Match instead.
 type Binary struct {
@@ -118,7 +121,7 @@ type Binary struct {
 
 // Match is `x : ("a", "b")`, `x like~ ("a", "b")`, `x regex ("a", "b")`:
 // a pattern operator over a parenthesised list. Op is ":", "like",
-// "like~", "regex" or "regex~".
+// "like~", "regex", "regex~" or "!:".
 type Match struct {
 	X        Expr
 	Op       string
@@ -603,8 +606,9 @@ func quoteString(b *strings.Builder, s string, q Quote) {
 			b.WriteByte('\\')
 			b.WriteByte(d)
 		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(b, `\u{%x}`, r)
+			// 'single' quotes have no \u{…}: keep the character itself.
+			if (r < 0x20 || r == 0x7f) && q != SingleQuote {
+				fmt.Fprintf(b, `\u{%02x}`, r)
 			} else {
 				b.WriteRune(r)
 			}

@@ -23,8 +23,10 @@ import (
 // differ only for queries that then fail Elasticsearch's type checks.
 //
 // Python eql's constructs (join, descendant/child/event of, 'single' and
-// ?"raw" strings, !:, array indexes, pipes other than head and tail) are
-// parsed so that the compiler can refuse them by name.
+// ?"raw" strings, !:, =, array indexes, pipes other than head and tail)
+// are parsed so that the compiler can refuse them by name. The one
+// construct refused here, as a *query.Unsupported, is early
+// Elasticsearch's `fork` step option.
 func Parse(src string, base query.Pos) (*Query, error) {
 	p := &parser{sc: newScanner(src, base)}
 	p.fill(1)
@@ -262,20 +264,30 @@ func (p *parser) atStep() bool {
 		t.Kind == tOp && t.Text == "-" && p.peek(1).Kind == tOp && p.peek(1).Text == "["
 }
 
-// steps reads the bracketed steps; every kind needs at least two, as in
-// Elasticsearch's grammar.
+// missingStepNext reports whether the current "-" starts a `-[` step
+// rather than a subtraction: after `by k` a step may follow directly.
+func (p *parser) missingStepNext() bool {
+	n := p.peek(1)
+	return n.Kind == tOp && n.Text == "["
+}
+
+// steps reads the bracketed steps. Every kind needs at least two, where
+// a step `with runs=N` counts N times, as Elasticsearch counts them (a
+// sequence of one step with runs=5 is five steps).
 func (p *parser) steps(q *Query, kind string) error {
+	n := 0
 	for p.atStep() {
 		s, err := p.step(kind)
 		if err != nil {
 			return err
 		}
 		q.Steps = append(q.Steps, s)
+		n += max(s.Runs, 1)
 	}
-	switch len(q.Steps) {
-	case 0:
+	switch {
+	case len(q.Steps) == 0:
 		return p.unexpected(`"[" to start the first ` + kind + " step")
-	case 1:
+	case n < 2:
 		return p.unexpected(`"[" to start the second ` + kind + " step (a " + kind + " has at least two)")
 	}
 	return nil
@@ -323,6 +335,12 @@ func (p *parser) step(kind string) (*Step, error) {
 	s.Query = e
 	if _, err := p.expectOp("]", `"]" to close the `+kind+" step"); err != nil {
 		return nil, err
+	}
+	if p.is(tIdent, "fork") {
+		// Elasticsearch's early grammar had `[q] fork[=bool]` and later
+		// dropped it; Python eql never had it. Refuse it by name here
+		// rather than carry an option nothing downstream honours.
+		return nil, &query.Unsupported{Pos: p.tok().Pos, Construct: "fork", Why: "a step option of early Elasticsearch EQL that current Elasticsearch does not have"}
 	}
 	if p.isKeyword("by") {
 		by, err := p.keys()
@@ -505,7 +523,10 @@ func (p *parser) relationship() (Expr, error) {
 	return &Relationship{Kind: t.Text, Query: e, At: t.Pos}, nil
 }
 
-var comparisonOps = map[string]bool{"==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
+// comparisonOps include "=", which Elasticsearch 7.x (EQ: '=' | '==') and
+// Python eql read as "=="; later Elasticsearch refuses it. It is kept as
+// written so that the compiler decides.
+var comparisonOps = map[string]bool{"=": true, "==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
 
 // patternOps take one pattern or a parenthesised list; !: is the old
 // Elasticsearch / Python form of "not :".
@@ -527,8 +548,6 @@ func (p *parser) comparison() (Expr, error) {
 			return nil, err
 		}
 		return &Binary{Op: t.Text, X: x, Y: y, At: t.Pos}, nil
-	case t.Kind == tOp && t.Text == "=":
-		return nil, query.Errorf(t.Pos, `"=" is not a comparison, expected "==" (or ":" for a case-insensitive match)`)
 	case (t.Kind == tOp || t.Kind == tKeyword) && patternOps[t.Text]:
 		p.next()
 		if p.isOp("(") {
@@ -602,7 +621,7 @@ func (p *parser) additive() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	for p.isOp("+") || p.isOp("-") {
+	for p.isOp("+") || p.isOp("-") && !p.missingStepNext() {
 		t := p.tok()
 		p.next()
 		y, err := p.multiplicative()

@@ -118,6 +118,10 @@ type scanner struct {
 	line int // 1-based line of src[off]
 	col  int // 1-based column (in characters) of src[off]
 	base query.Pos
+	// bad is where the first byte that is not UTF-8 was passed over inside
+	// a token or comment (badByte is that byte); next reports it.
+	bad     *query.Pos
+	badByte byte
 }
 
 func newScanner(src string, base query.Pos) *scanner {
@@ -165,7 +169,11 @@ func (s *scanner) advance() {
 		s.col = 1
 		return
 	}
-	_, n := utf8.DecodeRuneInString(s.src[s.off:])
+	r, n := utf8.DecodeRuneInString(s.src[s.off:])
+	if r == utf8.RuneError && n == 1 && s.bad == nil {
+		p := s.here()
+		s.bad, s.badByte = &p, s.src[s.off]
+	}
 	s.off += n
 	s.col++
 }
@@ -212,8 +220,18 @@ func (s *scanner) skip() error {
 	return nil
 }
 
-// next returns the next token.
+// next returns the next token. Text that is not UTF-8 is an error where
+// it occurs, even inside a string or comment: a value the parser cannot
+// print back faithfully is a value it should not guess at.
 func (s *scanner) next() (token, error) {
+	t, err := s.scan()
+	if err == nil && s.bad != nil {
+		return token{}, s.errorf(*s.bad, "invalid UTF-8 byte 0x%02x", s.badByte)
+	}
+	return t, err
+}
+
+func (s *scanner) scan() (token, error) {
 	if err := s.skip(); err != nil {
 		return token{}, err
 	}
@@ -225,6 +243,7 @@ func (s *scanner) next() (token, error) {
 	switch {
 	case isLetter(c) || c == '_' || c == '@':
 		start := s.off
+		s.advance()
 		for s.off < len(s.src) && (isLetter(s.src[s.off]) || isDigit(s.src[s.off]) || s.src[s.off] == '_') {
 			s.advance()
 		}
