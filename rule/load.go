@@ -96,7 +96,7 @@ func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
 
 func isRuleFile(p string) bool {
 	switch strings.ToLower(path.Ext(p)) {
-	case ".yml", ".yaml":
+	case ".yml", ".yaml", ".toml":
 		return true
 	}
 	return false
@@ -114,6 +114,19 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 		for _, r := range rules {
 			s.Rules = append(s.Rules, FromSigma(r, builtin))
 		}
+	case ".toml":
+		// A rule that was read but cannot run keeps its metadata in the
+		// refusal, so `rules check` and `rules list` can name it.
+		r, err := ParseElastic(name, data)
+		if err != nil {
+			if r != nil {
+				r.Builtin = builtin
+			}
+			s.Refused = append(s.Refused, Refusal{Path: name, Err: err, Rule: r})
+			return
+		}
+		r.Builtin = builtin
+		s.Rules = append(s.Rules, r)
 	default:
 		s.Refused = append(s.Refused, Refusal{Path: name, Err: fmt.Errorf("%s: not a rule file firewarden reads", name)})
 	}

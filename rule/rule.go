@@ -16,8 +16,11 @@ type Rule struct {
 	Name        string
 	Description string
 	Language    string // sigma, eql, spl, kql
-	Version     string
-	Status      string
+	// Type is the rule's type where its ecosystem has several (Elastic:
+	// eql, query, threshold, new_terms, esql, machine_learning…).
+	Type    string
+	Version string
+	Status  string
 	// Severity is one of informational, low, medium, high, critical.
 	Severity       string
 	RiskScore      int
@@ -33,6 +36,14 @@ type Rule struct {
 	Schedule               Schedule
 	// LogSource says which events the rule reads, as its language names them.
 	LogSource string
+	// Index lists the index patterns an Elastic rule reads
+	// ("logs-endpoint.events.process*"); see Query.Index.
+	Index []string
+	// TimestampOverride is the field Kibana orders and windows events by
+	// instead of @timestamp (Elastic's timestamp_override, usually
+	// event.ingested).
+	TimestampOverride string
+	License           string
 	// Path is the file the rule came from ("builtin:<name>" for the pack).
 	Path    string
 	Builtin bool
@@ -77,6 +88,10 @@ type Technique struct {
 type Refusal struct {
 	Path string
 	Err  error
+	// Rule is the rule's metadata when the file was read but the rule
+	// cannot run (an Elastic rule of a type firewarden does not run, a
+	// query that does not compile); nil when the file itself is bad.
+	Rule *Rule
 }
 
 func (r Refusal) Error() string { return r.Err.Error() }
