@@ -77,6 +77,7 @@ func (Laurel) Read(ctx context.Context, in *source.Input, emit func(*event.Event
 		})
 		for _, ev := range n.events(h, ln, recs) {
 			ev.Format = "laurel"
+			ev.Index = LaurelIndex
 			if err := emit(ev); err != nil {
 				return err
 			}

@@ -157,6 +157,7 @@ func (n *normaliser) base(h header, line int, recs []record) *event.Event {
 	ev := event.New(nf)
 	ev.Time = h.time()
 	ev.Format = "auditd"
+	ev.Index = Index
 	ev.File, ev.Line = n.in.Name, line
 	ev.SetStr("@timestamp", ev.Time.Format("2006-01-02T15:04:05.000Z07:00"))
 	ev.SetStr("event.module", "auditd")

@@ -153,6 +153,7 @@ type reader struct {
 	// bulk is the pending _bulk action metadata for the next document.
 	bulk bulkMeta
 	hint int // map size hint: fields of the previous event
+	idx  indexer
 	// stop is the error emit returned, which ends reading.
 	stop error
 }
@@ -287,6 +288,7 @@ func (r *reader) doc(v *fastjson.Value, line int, meta bulkMeta) error {
 		}
 	}
 	ev.Format = "ecs"
+	ev.Index = r.idx.index(ev, meta.index)
 	ev.File = r.in.Name
 	ev.Line = line
 	ev.Time = timestamp(ev.Get("@timestamp"))

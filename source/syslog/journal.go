@@ -300,6 +300,7 @@ func (r *journalReader) line(b []byte, n int) error {
 	ev.SetStr("log.file.path", r.in.Name)
 	ev.Set("log.file.line", event.IntV(int64(n)))
 	hints(ev, prog, msg)
+	ev.Index = journalIndex(ev)
 	r.hint = min(ev.Len(), 64) // events of a stream are alike: size the next map like this one
 	return r.emit(ev)
 }

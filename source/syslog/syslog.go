@@ -212,6 +212,7 @@ func (r *textReader) line(b []byte, n int) error {
 	ev.SetStr("log.file.path", r.in.Name)
 	ev.Set("log.file.line", event.IntV(int64(n)))
 	hints(ev, prog, msg)
+	ev.Index = textIndex(ev, r.in.Name)
 	r.hint = min(ev.Len(), 64) // events of a stream are alike: size the next map like this one
 	return r.emit(ev)
 }

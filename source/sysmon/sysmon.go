@@ -209,6 +209,7 @@ func (r *reader) event(n int) error {
 		return nil
 	}
 	ev.Format = "sysmon"
+	ev.Index = Index
 	ev.File = r.in.Name
 	ev.Line = n
 	ev.Fill("log.file.path", event.Str(r.in.Name))
@@ -217,5 +218,9 @@ func (r *reader) event(n int) error {
 	r.hint = ev.Len() // events of one stream are alike: size the next map like this one
 	return r.emit(ev)
 }
+
+// Index is where Elastic's Sysmon for Linux integration writes events: its
+// sysmon_linux.log data stream (docs/elastic.md).
+const Index = "logs-sysmon_linux.log-default"
 
 var _ source.Format = XML{}
