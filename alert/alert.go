@@ -34,29 +34,35 @@ type Named struct {
 	Name string `json:"name,omitempty"`
 }
 
-// RuleInfo is the rule's metadata as it reaches the user.
+// RuleInfo is the rule's metadata as it reaches the user. Type, Index,
+// TimestampOverride (the time field Kibana orders events by), Interval,
+// LookBack and MaxSignals come from Elastic rule files.
 type RuleInfo struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	Language       string   `json:"language"`
-	Version        string   `json:"version,omitempty"`
-	Status         string   `json:"status,omitempty"`
-	Severity       string   `json:"severity"`
-	RiskScore      int      `json:"risk_score"`
-	Description    string   `json:"description,omitempty"`
-	Author         []string `json:"author,omitempty"`
-	References     []string `json:"references,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
-	LogSource      string   `json:"logsource,omitempty"`
-	FalsePositives []string `json:"false_positives,omitempty"`
-	Guide          string   `json:"investigation_guide,omitempty"`
-	Response       string   `json:"response,omitempty"`
-	Setup          string   `json:"setup,omitempty"`
-	Interval       string   `json:"interval,omitempty"`
-	LookBack       string   `json:"from,omitempty"`
-	MaxSignals     int      `json:"max_signals,omitempty"`
-	Path           string   `json:"path"`
-	Builtin        bool     `json:"builtin,omitempty"`
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Language          string   `json:"language"`
+	Type              string   `json:"type,omitempty"`
+	Version           string   `json:"version,omitempty"`
+	Status            string   `json:"status,omitempty"`
+	Severity          string   `json:"severity"`
+	RiskScore         int      `json:"risk_score"`
+	Description       string   `json:"description,omitempty"`
+	Author            []string `json:"author,omitempty"`
+	References        []string `json:"references,omitempty"`
+	Tags              []string `json:"tags,omitempty"`
+	LogSource         string   `json:"logsource,omitempty"`
+	Index             []string `json:"index,omitempty"`
+	TimestampOverride string   `json:"timestamp_override,omitempty"`
+	License           string   `json:"license,omitempty"`
+	FalsePositives    []string `json:"false_positives,omitempty"`
+	Guide             string   `json:"investigation_guide,omitempty"`
+	Response          string   `json:"response,omitempty"`
+	Setup             string   `json:"setup,omitempty"`
+	Interval          string   `json:"interval,omitempty"`
+	LookBack          string   `json:"from,omitempty"`
+	MaxSignals        int      `json:"max_signals,omitempty"`
+	Path              string   `json:"path"`
+	Builtin           bool     `json:"builtin,omitempty"`
 }
 
 // Process is the culprit: the process of the first matched event and its
@@ -98,6 +104,7 @@ func Info(r *rule.Rule) RuleInfo {
 		ID: r.ID, Name: r.Name, Language: r.Language, Version: r.Version, Status: r.Status,
 		Severity: r.Severity, RiskScore: r.RiskScore, Description: r.Description,
 		Author: r.Author, References: r.References, Tags: r.Tags, LogSource: r.LogSource,
+		Type: r.Type, Index: r.Index, TimestampOverride: r.TimestampOverride, License: r.License,
 		FalsePositives: r.FalsePositives, Guide: r.Guide, Response: r.Response, Setup: r.Setup,
 		MaxSignals: r.Schedule.MaxSignals, Path: r.Path, Builtin: r.Builtin,
 	}

@@ -122,15 +122,56 @@ func (t *Table) explain(a *Alert) {
 			fmt.Fprintf(w, "   parent     %d %s\n", pp.PID, oneLine(pp.CommandLine))
 		}
 	}
-	for _, fp := range a.Rule.FalsePositives {
+	ri := &a.Rule
+	if ri.Interval != "" || ri.LookBack != "" || ri.MaxSignals > 0 {
+		var parts []string
+		if ri.Interval != "" {
+			parts = append(parts, "every "+shortDuration(ri.Interval))
+		}
+		if ri.LookBack != "" {
+			parts = append(parts, "look-back "+shortDuration(ri.LookBack))
+		}
+		if ri.MaxSignals > 0 {
+			parts = append(parts, fmt.Sprintf("at most %d alerts per run", ri.MaxSignals))
+		}
+		fmt.Fprintf(w, "   schedule   %s\n", strings.Join(parts, ", "))
+	}
+	if len(ri.Index) > 0 {
+		fmt.Fprintf(w, "   index      %s\n", strings.Join(ri.Index, ", "))
+	}
+	if ri.TimestampOverride != "" {
+		fmt.Fprintf(w, "   time field %s\n", ri.TimestampOverride)
+	}
+	if len(ri.Tags) > 0 {
+		fmt.Fprintf(w, "   tags       %s\n", strings.Join(ri.Tags, ", "))
+	}
+	for _, ref := range ri.References {
+		fmt.Fprintf(w, "   reference  %s\n", ref)
+	}
+	for _, fp := range ri.FalsePositives {
 		fmt.Fprintf(w, "   false pos. %s\n", fp)
 	}
-	if a.Rule.Guide != "" {
-		fmt.Fprintf(w, "   guide\n%s\n", indent(a.Rule.Guide, "      "))
+	if ri.Guide != "" {
+		fmt.Fprintf(w, "   guide\n%s\n", indent(ri.Guide, "      "))
 	}
-	if a.Rule.Response != "" {
-		fmt.Fprintf(w, "   response\n%s\n", indent(a.Rule.Response, "      "))
+	// An Elastic guide already holds its response section.
+	if ri.Response != "" && !strings.Contains(ri.Guide, ri.Response) {
+		fmt.Fprintf(w, "   response\n%s\n", indent(ri.Response, "      "))
 	}
+	if ri.Setup != "" {
+		fmt.Fprintf(w, "   setup\n%s\n", indent(ri.Setup, "      "))
+	}
+}
+
+// shortDuration drops the zero units Go prints ("5m0s" → "5m").
+func shortDuration(s string) string {
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func indent(s, pfx string) string {

@@ -21,17 +21,31 @@ type Engine struct {
 	rules []*rule.Rule // by program id
 }
 
+// CompileOptions tune how rules run.
+type CompileOptions struct {
+	// StrictIndex makes a rule with index patterns (Elastic's index) see
+	// only events whose source maps to one of them, as Kibana would; by
+	// default every rule sees every event of its category.
+	StrictIndex bool
+}
+
 // Compile compiles rules into an engine; a rule the engine cannot run is
 // returned as a refusal.
 func Compile(rules []*rule.Rule) (*Engine, []rule.Refusal) {
+	return CompileWith(rules, CompileOptions{})
+}
+
+// CompileWith is Compile with options.
+func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refusal) {
 	e := &Engine{eng: engine.New()}
+	e.eng.StrictIndex = opts.StrictIndex
 	var refused []rule.Refusal
 	for _, r := range rules {
 		if r.Query == nil {
 			continue
 		}
 		if _, err := e.eng.Add(r.Query); err != nil {
-			refused = append(refused, rule.Refusal{Path: r.Path, Err: err})
+			refused = append(refused, rule.Refusal{Path: r.Path, Err: err, Rule: r})
 			continue
 		}
 		e.rules = append(e.rules, r)
