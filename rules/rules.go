@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the pack: one folder per rule language.
 //
-//go:embed sigma
+//go:embed sigma elastic
 var FS embed.FS
