@@ -363,7 +363,7 @@ func readsBack(digits string, exp int, f float64) bool {
 // mapping of each character, except that İ becomes i + combining dot above
 // (two UTF-16 units). Greek final sigma is not special-cased here.
 func javaLower(s string) string {
-	if strings.IndexRune(s, 'İ') < 0 {
+	if !strings.ContainsRune(s, 'İ') {
 		return lower(s)
 	}
 	return lower(strings.ReplaceAll(s, "İ", "i\u0307"))

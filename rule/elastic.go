@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -64,8 +65,9 @@ func tomlError(name string, data []byte, err error) error {
 	return query.Errorf(p, "TOML: %s, expected an Elastic rule file (TOML)", msg)
 }
 
-// posAt is the file:line:col of byte offset off (columns count bytes, as
-// go/scanner does).
+// posAt is the file:line:col of byte offset off. Columns count
+// characters, as lang/eql's do, so a query's base position and the
+// positions inside it agree.
 func posAt(name string, data []byte, off int) query.Pos {
 	off = min(max(off, 0), len(data))
 	line, start := 1, 0
@@ -75,7 +77,7 @@ func posAt(name string, data []byte, off int) query.Pos {
 			start = i + 1
 		}
 	}
-	return query.Pos{File: name, Line: line, Col: off - start + 1}
+	return query.Pos{File: name, Line: line, Col: utf8.RuneCount(data[start:off]) + 1}
 }
 
 // elasticDoc is one rule file being read: its decoded tables and where each

@@ -614,3 +614,16 @@ func FuzzParseElastic(f *testing.F) {
 		}
 	})
 }
+
+// TestPositionsCountCharacters: columns count characters, as lang/eql's
+// do, so the query's base and positions inside it agree.
+func TestPositionsCountCharacters(t *testing.T) {
+	src := "[rule]\n\"clé\" = 'x'\nquery = 'process where true'\n\"ключ\" = 'process where true'\n"
+	d := &elasticDoc{file: "u.toml", data: []byte(src), keys: locateKeys([]byte(src))}
+	if got := d.at("rule.ключ"); got != (query.Pos{File: "u.toml", Line: 4, Col: 10}) {
+		t.Errorf("value after a Cyrillic key at %v, want u.toml:4:10", got)
+	}
+	if got := d.at("rule.clé"); got != (query.Pos{File: "u.toml", Line: 2, Col: 9}) {
+		t.Errorf("value after an accented key at %v, want u.toml:2:9", got)
+	}
+}
