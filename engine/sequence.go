@@ -131,9 +131,12 @@ func (c *compiler) sequence(s query.Sequence) (*seqProg, error) {
 			return nil, err
 		}
 		sp.until = u
-		keys, err := c.values(s.By)
+		keys, err := c.values(append(slices.Clone(s.By), s.UntilBy...))
 		if err != nil {
 			return nil, err
+		}
+		if len(keys) != nkeys {
+			return nil, fmt.Errorf("the until step has %d join keys, the steps have %d", len(keys), nkeys)
 		}
 		sp.untilKeys = keys
 	}

@@ -123,6 +123,7 @@ type Sequence struct {
 	MaxSpan time.Duration
 	Steps   []Step
 	Until   Expr
+	UntilBy []Expr // the until step's own join keys, after By
 }
 
 // Step is one element of a sequence or a sample.

@@ -18,8 +18,3 @@ type Options struct {
 	// conformance suite's old specs use it.
 	CaseInsensitive bool
 }
-
-// Compile parses and compiles an EQL query.
-func Compile(src string, opts Options) (*query.Query, error) {
-	return nil, &query.Unsupported{Pos: opts.Base, Construct: "eql", Why: "compiler not written yet"}
-}
