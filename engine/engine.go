@@ -67,20 +67,31 @@ type stateful interface {
 	state() *StateStats
 }
 
-// limiter is EQL's head and tail: the first (last) N results.
+// limiter is EQL's head and tail: the first (last) N results. Pipes
+// chain (| head 5 | tail 2): each limiter passes what it keeps to then,
+// so a chain holds at most the sum of its tails' counts.
 type limiter struct {
 	n, seen int
 	tail    bool
 	kept    []Result // tail: a ring of copies
 	next    int
+	then    *limiter
 	stats   StateStats
+}
+
+func (l *limiter) pass(r *Result, fn func(*Result)) {
+	if l.then != nil {
+		l.then.admit(r, fn)
+		return
+	}
+	fn(r)
 }
 
 func (l *limiter) admit(r *Result, fn func(*Result)) {
 	l.seen++
 	if !l.tail {
 		if l.seen <= l.n {
-			fn(r)
+			l.pass(r, fn)
 		} else {
 			l.stats.Suppressed++
 		}
@@ -99,14 +110,26 @@ func (l *limiter) admit(r *Result, fn func(*Result)) {
 }
 
 func (l *limiter) flush(fn func(*Result)) {
-	if !l.tail {
-		return
+	if l.tail {
+		for i := range l.kept {
+			r := l.kept[(l.next+i)%len(l.kept)]
+			l.pass(&r, fn)
+		}
+		l.kept, l.next = nil, 0
 	}
-	for i := range l.kept {
-		r := l.kept[(l.next+i)%len(l.kept)]
-		fn(&r)
+	l.seen = 0
+	if l.then != nil {
+		l.then.flush(fn)
 	}
-	l.kept, l.next = nil, 0
+}
+
+// suppressed counts what the whole chain dropped.
+func (l *limiter) suppressed() int64 {
+	n := int64(0)
+	for ; l != nil; l = l.then {
+		n += l.stats.Suppressed
+	}
+	return n
 }
 
 type namedPred struct {
@@ -232,13 +255,16 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			if st.N < 0 {
 				return 0, fmt.Errorf("engine: negative limit %d", st.N)
 			}
-			if p.limit != nil {
-				// head/tail after head/tail: Elasticsearch runs them in
-				// order over the result list; firewarden refuses the
-				// combination rather than buffer the whole input.
-				return 0, &query.Unsupported{Construct: "a second head/tail pipe"}
+			l := &limiter{n: st.N, tail: st.Tail}
+			if p.limit == nil {
+				p.limit = l
+			} else {
+				last := p.limit
+				for last.then != nil {
+					last = last.then
+				}
+				last.then = l
 			}
-			p.limit = &limiter{n: st.N, tail: st.Tail}
 		default:
 			return 0, fmt.Errorf("unknown stage %T", st)
 		}
@@ -362,7 +388,7 @@ func (e *Engine) State(id int) *StateStats {
 		*st = *p.state.state()
 	}
 	if p.limit != nil {
-		st.Suppressed += p.limit.stats.Suppressed
+		st.Suppressed += p.limit.suppressed()
 	}
 	return st
 }

@@ -19,9 +19,11 @@ type function struct {
 // functions are the IR's built-ins. Names are lower-case; languages map
 // their own names onto these.
 var functions = map[string]function{
-	"lower":  {1, 1, func(a []event.Value, _ bool) event.Value { return mapStr(a[0], strings.ToLower) }},
-	"upper":  {1, 1, func(a []event.Value, _ bool) event.Value { return mapStr(a[0], strings.ToUpper) }},
-	"length": {1, 1, fnLength},
+	"lower": {1, 1, func(a []event.Value, _ bool) event.Value { return mapStr(a[0], strings.ToLower) }},
+	"upper": {1, 1, func(a []event.Value, _ bool) event.Value { return mapStr(a[0], strings.ToUpper) }},
+	// isnull is true when the value is absent or null (EQL's x == null
+	// over an expression, SPL's and KQL's isnull).
+	"isnull": {1, 1, func(a []event.Value, _ bool) event.Value { return event.BoolV(a[0].IsNull()) }},
 	"minute": {1, 1, timePart(func(t time.Time) int { return t.Minute() })},
 	"hour":   {1, 1, timePart(func(t time.Time) int { return t.Hour() })},
 	"day":    {1, 1, timePart(func(t time.Time) int { return t.Day() })},
@@ -98,16 +100,6 @@ func mapStr(v event.Value, f func(string) string) event.Value {
 		return event.ListV(out...)
 	}
 	return v
-}
-
-func fnLength(a []event.Value, _ bool) event.Value {
-	switch a[0].Kind {
-	case event.String:
-		return event.IntV(int64(len([]rune(a[0].Str))))
-	case event.List:
-		return event.IntV(int64(len(a[0].List)))
-	}
-	return event.NullV()
 }
 
 // timePart extracts a calendar part (UTC) of a timestamp held as RFC 3339

@@ -91,10 +91,7 @@ func TestBuiltinPackOnSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rf := range set.Refused {
-		// The pack's Elastic rules wait for lang/eql's compiler.
-		if !strings.Contains(rf.Err.Error(), "unsupported: eql (compiler not written yet)") {
-			t.Fatalf("built-in pack refused %s: %v", rf.Path, rf.Err)
-		}
+		t.Fatalf("built-in pack refused %s: %v", rf.Path, rf.Err)
 	}
 	as, sum := hunt(t, set.Rules, samples())
 	if n := len(sum.Sources.Inputs); n != 4 || sum.Sources.Bad() != 0 {
@@ -112,6 +109,26 @@ func TestSigmaCorpusOnSamples(t *testing.T) {
 	}
 	as, _ := hunt(t, set.Rules, samples())
 	golden(t, "sigma-corpus-samples.golden", summarise(as))
+}
+
+// TestElasticCorpusOnSamples compiles every eql rule of Elastic's Linux
+// and cross-platform rule sets into the engine (none may be refused) and
+// pins what they find in the bundled capture.
+func TestElasticCorpusOnSamples(t *testing.T) {
+	set, err := rule.LoadPaths([]string{testenv.Shared(t, "corpus", "elastic"), testenv.Shared(t, "corpus", "elastic-cross-platform")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rf := range set.Refused {
+		if rf.Rule != nil && rf.Rule.Type == "eql" {
+			t.Errorf("eql rule refused: %v", rf.Err)
+		}
+	}
+	if len(set.Rules) != 287+63 {
+		t.Errorf("%d eql rules compiled, want 350", len(set.Rules))
+	}
+	as, _ := hunt(t, set.Rules, samples())
+	golden(t, "elastic-corpus-samples.golden", summarise(as))
 }
 
 // TestAlertIDsStable: reading the same input twice gives the same ids.

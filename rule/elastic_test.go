@@ -526,6 +526,9 @@ func TestElasticCorpus(t *testing.T) {
 				t.Errorf("%d files, %d rules read", set.Files, len(all))
 			}
 			t.Logf("%d files; by type %v; eql: %d compiled, refused by the compiler %v", set.Files, types, len(set.Rules), compileErrs)
+			if len(set.Rules) != tc.types["eql"] {
+				t.Errorf("%d of %d eql rules compiled", len(set.Rules), tc.types["eql"])
+			}
 		})
 	}
 }

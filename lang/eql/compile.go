@@ -2,6 +2,7 @@ package eql
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -71,8 +72,12 @@ func (c *compiler) query(q *Query) (*query.Query, error) {
 			}
 			seq.Until, seq.UntilBy = u.Filter, u.By
 		}
-		if len(seq.Steps) < 2 {
-			return nil, query.Errorf(q.Pos, "a sequence needs at least two steps")
+		n := 0
+		for _, st := range seq.Steps {
+			n += max(st.Runs, 1)
+		}
+		if n < 2 {
+			return nil, query.Errorf(q.Pos, "a sequence needs at least two steps (a step with runs=N counts N times)")
 		}
 		out.Stages = append(out.Stages, seq)
 	case SampleKind:
@@ -203,14 +208,10 @@ func (c *compiler) pred(x Expr) (query.Expr, error) {
 			return flatOr(l, r), nil
 		case "==", "!=", "<", "<=", ">", ">=", "=":
 			return c.comparison(x)
-		case ":", "like", "like~", "regex", "regex~":
+		case ":", "!:":
+			return c.insensitiveEquals(x.Pos(), x.X, x.Y, x.Op == "!:")
+		case "like", "like~", "regex", "regex~":
 			return c.match(x.Pos(), x.X, x.Op, []Expr{x.Y})
-		case "!:":
-			m, err := c.match(x.Pos(), x.X, ":", []Expr{x.Y})
-			if err != nil {
-				return nil, err
-			}
-			return query.Not{X: m}, nil
 		}
 		if _, ok := arith[x.Op]; !ok {
 			return nil, query.Errorf(x.Pos(), "unknown operator %q", x.Op)
@@ -222,6 +223,10 @@ func (c *compiler) pred(x Expr) (query.Expr, error) {
 		}
 		return query.Truthy{X: v}, nil
 	case *Match:
+		if (x.Op == ":" || x.Op == "!:") && len(x.Patterns) == 1 {
+			// x : (expr) is Elasticsearch 7.10's comparison form.
+			return c.insensitiveEquals(x.Pos(), x.X, x.Patterns[0], x.Op == "!:")
+		}
 		if x.Op == "!:" {
 			m, err := c.match(x.Pos(), x.X, ":", x.Patterns)
 			if err != nil {
@@ -255,6 +260,10 @@ func (c *compiler) pred(x Expr) (query.Expr, error) {
 			return query.Const{V: false}, nil
 		}
 		return nil, query.Errorf(x.Pos(), "a %s is not a condition", x.Kind)
+	case *Call:
+		if n := strings.ToLower(x.Name); n == "match" || n == "matchlite" {
+			return c.regexCall(x)
+		}
 	case *Relationship:
 		return nil, unsupported(x.Pos(), x.Kind+" of", "process lineage is Python eql only; Elasticsearch does not run it")
 	}
@@ -306,6 +315,20 @@ func (c *compiler) comparison(x *Binary) (query.Expr, error) {
 		if lit, ok := r.(*Literal); ok {
 			return c.fieldVsLiteral(f, op, lit)
 		}
+	}
+	if lit, ok := r.(*Literal); ok && lit.Kind == NullLit && !isConst(l) {
+		// The optimizer's null check: x == null is IsNull(x).
+		switch op {
+		case query.Eq:
+			return c.isNull(l)
+		case query.Ne:
+			n, err := c.isNull(l)
+			if err != nil {
+				return nil, err
+			}
+			return query.Not{X: n}, nil
+		}
+		return query.Const{V: false}, nil
 	}
 	lv, err := c.value(l)
 	if err != nil {
@@ -361,6 +384,97 @@ func (c *compiler) fieldVsLiteral(f *FieldRef, op query.CmpOp, lit *Literal) (qu
 	return query.Compare{Op: op, L: fv, R: lv}, nil
 }
 
+// insensitiveEquals is `l : r` (or `l !: r`). Against a constant it is
+// the pattern match of match(); in Elasticsearch 7.10, where ":" was a
+// comparison operator, either side may be any expression: the constant
+// goes on the right, a null constant tests for null (the optimizer's null
+// check), and two expressions compare case-insensitively without
+// wildcards.
+func (c *compiler) insensitiveEquals(pos query.Pos, l, r Expr, negate bool) (query.Expr, error) {
+	if isConst(l) && !isConst(r) {
+		l, r = r, l
+	}
+	var p query.Expr
+	var err error
+	if isConst(r) {
+		p, err = c.match(pos, l, ":", []Expr{r})
+	} else {
+		var lv, rv query.Expr
+		if lv, err = c.value(l); err == nil {
+			if rv, err = c.value(r); err == nil {
+				p = query.Compare{Op: query.Eq, L: lv, R: rv, Fold: true}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if negate {
+		return query.Not{X: p}, nil
+	}
+	return p, nil
+}
+
+// isNull tests an expression for null: a field by its absence (Lucene's
+// exists), anything else by its value.
+func (c *compiler) isNull(x Expr) (query.Expr, error) {
+	if f, ok := x.(*FieldRef); ok && len(f.Index) == 0 {
+		return query.Not{X: query.Exists{Path: f.Path}}, nil
+	}
+	if b, ok := x.(*Binary); ok && isComparison(b.Op) {
+		// A comparison is null when either side is.
+		l, err := c.isNull(b.X)
+		if err != nil {
+			return nil, err
+		}
+		r, err := c.isNull(b.Y)
+		if err != nil {
+			return nil, err
+		}
+		return flatOr(l, r), nil
+	}
+	v, err := c.value(x)
+	if err != nil {
+		return nil, err
+	}
+	return query.Truthy{X: query.Call{Name: "isnull", Args: []query.Expr{v}}}, nil
+}
+
+// regexCall is Elasticsearch 7.10's match(value, "re", …) (and
+// matchLite, the same there): Java regular expressions over the whole
+// value, case-sensitive unless the request folds case. Later versions
+// replaced it with the regex operator; old rules still use it.
+func (c *compiler) regexCall(x *Call) (query.Expr, error) {
+	if x.Fold {
+		return nil, query.Errorf(x.Pos(), "function %s() has no case-insensitive ~ variant", x.Name)
+	}
+	if len(x.Args) < 2 {
+		return nil, query.Errorf(x.Pos(), "%s() takes a value and at least one pattern", x.Name)
+	}
+	v, err := c.value(x.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	var res []string
+	for _, a := range x.Args[1:] {
+		lit, ok := a.(*Literal)
+		if !ok || lit.Kind != StringLit {
+			return nil, query.Errorf(a.Pos(), "%s() takes constant string patterns", x.Name)
+		}
+		re := `^(?:` + lit.Str + `)$`
+		if _, err := regexp.Compile(re); err != nil {
+			return nil, unsupported(a.Pos(), "Java regular expression "+strconv.Quote(lit.Str), "RE2 cannot run it: "+err.Error())
+		}
+		res = append(res, re)
+	}
+	return query.Match{Field: v, Op: query.Regex, Values: res, Fold: c.fold}, nil
+}
+
+func isComparison(op string) bool {
+	_, ok := cmpOps[op]
+	return ok
+}
+
 func isConst(x Expr) bool {
 	_, ok := x.(*Literal)
 	return ok
@@ -383,11 +497,11 @@ func (c *compiler) match(pos query.Pos, field Expr, op string, pats []Expr) (que
 		}
 		switch {
 		case lit.Kind == NullLit && op == ":":
-			if f, ok := field.(*FieldRef); ok {
-				alts = append(alts, query.Not{X: query.Exists{Path: f.Path}})
-				continue
+			n, err := c.isNull(field)
+			if err != nil {
+				return nil, err
 			}
-			alts = append(alts, query.Const{V: false})
+			alts = append(alts, n)
 			continue
 		case lit.Kind != StringLit && op == ":":
 			lv, err := c.value(lit)
@@ -551,7 +665,7 @@ var functions = map[string]struct {
 // pythonOnly are functions of the Python eql library that Elasticsearch
 // does not have.
 var pythonOnly = map[string]bool{
-	"arraycontains": true, "arraycount": true, "arraysearch": true, "match": true, "matchlite": true,
+	"arraycontains": true, "arraycount": true, "arraysearch": true,
 	"safe": true, "wildcard": true, "descendantof": true, "childof": true, "eventof": true,
 }
 
@@ -581,6 +695,9 @@ func (c *compiler) value(x Expr) (query.Expr, error) {
 	case *Call:
 		name := strings.ToLower(x.Name)
 		fn, ok := functions[name]
+		if name == "match" || name == "matchlite" {
+			return nil, query.Errorf(x.Pos(), "%s() is a condition, not a value", x.Name)
+		}
 		if !ok {
 			if pythonOnly[name] {
 				return nil, unsupported(x.Pos(), "function "+x.Name+"()", "Python eql only; Elasticsearch does not have it")
