@@ -40,7 +40,7 @@ func TestSemantics(t *testing.T) {
 		{`process where process.args in ("-X", "INPUT")`, true},
 		{`process where process.args : "-f"`, true}, // : folds case
 		{`process where process.args like "-?"`, true},
-		{`process where process.args != "-F"`, false},       // must_not term: one value equal is enough to fail
+		{`process where process.args != "-F"`, false},           // must_not term: one value equal is enough to fail
 		{`process where not process.args == "iptables"`, false}, // the same
 		{`process where process.args != "-X"`, true},
 		{`process where process.args not in ("-F", "-X")`, false},
