@@ -4,34 +4,65 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/query"
 )
 
-// Samples follow Elasticsearch: events are grouped by join key, timestamps
-// play no part, and each sample is one distinct event per step. For every
-// key the first candidates of each step (in input order) are kept; at the
-// end of the input the samples are formed and returned in ascending key
-// order, as Elasticsearch's composite aggregation returns them. State is
-// keys × steps × candidates, bounded by the key cap.
+// Samples follow Elasticsearch's SampleIterator: events are grouped by join
+// key, timestamps play no part, and a sample is one distinct event per step.
+//
+//   - Keys are terms, as its composite aggregation sees them: a multi-valued
+//     key contributes each of its values (the event joins every combination),
+//     and an event whose key is null or absent takes no part in that step,
+//     unless the key is an optional field (?field), whose missing value is a
+//     key of its own ("missing bucket").
+//   - For every key, each step keeps the first steps+perKey-1 matching events
+//     in document order (index, then the order the documents were written:
+//     file and line, then arrival) — the hits of its per-key final query.
+//   - Samples are formed from those candidates depth first, step by step,
+//     skipping an event already in the sample, until perKey samples are found
+//     (max_samples_per_key); one event may appear in several samples.
+//   - At the end of the input the samples are returned in ascending key
+//     order, as the composite aggregation pages them.
+//
+// State is keys × steps × candidates, bounded by the key cap.
 type sampleProg struct {
-	e        *Engine
-	id       int
-	steps    []seqStep
-	perKey   int // samples wanted per key
-	keys     map[string]*sampleKey
-	order    []string // keys in first-seen order, for eviction
-	maxKeys  int
-	stats    *StateStats
-	keyer    seqProg // reuses the key builder
-	keepEach int     // candidates kept per step and key
+	e       *Engine
+	id      int
+	steps   []sampleStep
+	perKey  int // samples wanted per key
+	keep    int // candidates kept per step and key
+	keys    map[string]*sampleKey
+	order   []string // keys in first-seen order, for eviction
+	maxKeys int
+	stats   *StateStats
+
+	vals  [][]event.Value // per key position, the terms of the current event
+	combo []event.Value
+	sb    strings.Builder
+}
+
+type sampleStep struct {
+	filter   pred
+	keys     []valFn
+	optional []bool // per key: an optional field, whose null is a key
 }
 
 type sampleKey struct {
 	vals  []event.Value
-	cands [][]*event.Event
+	cands [][]sampleCand // per step, in document order
 }
+
+type sampleCand struct {
+	ev  *event.Event
+	gen uint64
+}
+
+// maxKeyCombos bounds the keys one event joins when its join keys are
+// multi-valued (the cross product of their values).
+const maxKeyCombos = 64
 
 func (c *compiler) sample(s query.Sample) (*sampleProg, error) {
 	sp := &sampleProg{e: c.e, id: c.prog.ID, perKey: max(s.MaxPerKey, 1), keys: map[string]*sampleKey{}, maxKeys: DefaultMaxKeys, stats: &StateStats{}}
@@ -44,7 +75,8 @@ func (c *compiler) sample(s query.Sample) (*sampleProg, error) {
 		if err != nil {
 			return nil, err
 		}
-		keys, err := c.values(append(slices.Clone(s.By), st.By...))
+		xs := append(slices.Clone(s.By), st.By...)
+		keys, err := c.values(xs)
 		if err != nil {
 			return nil, err
 		}
@@ -52,39 +84,127 @@ func (c *compiler) sample(s query.Sample) (*sampleProg, error) {
 			return nil, &query.Error{Pos: st.Pos, Msg: fmt.Sprintf("sample step %d has %d join keys, the first has %d", i+1, len(keys), nkeys)}
 		}
 		nkeys = len(keys)
-		sp.steps = append(sp.steps, seqStep{filter: f, keys: keys})
+		opt := make([]bool, len(xs))
+		for j, x := range xs {
+			if f, ok := x.(query.Field); ok && f.Optional {
+				opt[j] = true
+			}
+		}
+		sp.steps = append(sp.steps, sampleStep{filter: f, keys: keys, optional: opt})
 	}
-	// Enough candidates per step that perKey disjoint samples can be formed
-	// even when one event matches every step.
-	sp.keepEach = sp.perKey * len(sp.steps)
+	// Elasticsearch asks each step's final query for the fewest hits that
+	// can still give perKey samples: steps + perKey - 1.
+	sp.keep = len(sp.steps) + sp.perKey - 1
+	sp.vals = make([][]event.Value, nkeys)
 	return sp, nil
 }
 
 func (sp *sampleProg) feed(k *ctx, _ func(*Result)) {
 	for i := range sp.steps {
 		st := &sp.steps[i]
-		if !st.filter(k) {
+		if !st.filter(k) || !sp.terms(k, st) {
 			continue
 		}
-		key := sp.keyer.key(k, st.keys)
-		sk := sp.keys[key]
-		if sk == nil {
-			if len(sp.keys) >= sp.maxKeys {
-				old := sp.order[0]
-				sp.order = sp.order[1:]
-				delete(sp.keys, old)
-				sp.stats.Evicted++
+		sp.combo = sp.combo[:0]
+		sp.each(0, 1, func() { sp.add(i, k) })
+	}
+}
+
+// terms collects the current event's terms for each key position of step
+// st; false when a position has none (the event takes no part).
+func (sp *sampleProg) terms(k *ctx, st *sampleStep) bool {
+	for j, f := range st.keys {
+		ts := sp.vals[j][:0]
+		v := f(k)
+		if v.Kind == event.List {
+			for _, x := range v.List {
+				if x.Kind != event.Null && x.Kind != event.Absent && x.Kind != event.List && !slices.ContainsFunc(ts, func(y event.Value) bool { return cmpKey(x, y) == 0 && x.Kind == y.Kind }) {
+					ts = append(ts, x)
+				}
 			}
-			sk = &sampleKey{vals: slices.Clone(sp.keyer.keyBuf), cands: make([][]*event.Event, len(sp.steps))}
-			sp.keys[key] = sk
-			sp.order = append(sp.order, key)
-			sp.stats.Keys = len(sp.keys)
-			sp.stats.PeakKeys = max(sp.stats.PeakKeys, len(sp.keys))
+		} else if v.Kind != event.Null && v.Kind != event.Absent {
+			ts = append(ts, v)
 		}
-		if len(sk.cands[i]) < sp.keepEach {
-			sk.cands[i] = append(sk.cands[i], k.ev)
+		if len(ts) == 0 {
+			if !st.optional[j] {
+				sp.vals[j] = ts
+				return false
+			}
+			ts = append(ts, event.NullV())
+		}
+		sp.vals[j] = ts
+	}
+	return true
+}
+
+// each calls fn for every combination of the collected terms (at most
+// maxKeyCombos), with sp.combo holding it.
+func (sp *sampleProg) each(j, n int, fn func()) int {
+	if j == len(sp.vals) {
+		if n > maxKeyCombos {
+			return n
+		}
+		fn()
+		return n + 1
+	}
+	for _, v := range sp.vals[j] {
+		sp.combo = append(sp.combo, v)
+		n = sp.each(j+1, n, fn)
+		sp.combo = sp.combo[:j]
+		if n > maxKeyCombos {
+			break
 		}
 	}
+	return n
+}
+
+func (sp *sampleProg) add(step int, k *ctx) {
+	sp.sb.Reset()
+	for _, v := range sp.combo {
+		writeKey(&sp.sb, v)
+	}
+	key := sp.sb.String()
+	sk := sp.keys[key]
+	if sk == nil {
+		if len(sp.keys) >= sp.maxKeys {
+			old := sp.order[0]
+			sp.order = sp.order[1:]
+			delete(sp.keys, old)
+			sp.stats.Evicted++
+		}
+		sk = &sampleKey{vals: slices.Clone(sp.combo), cands: make([][]sampleCand, len(sp.steps))}
+		sp.keys[key] = sk
+		sp.order = append(sp.order, key)
+		sp.stats.Keys = len(sp.keys)
+		sp.stats.PeakKeys = max(sp.stats.PeakKeys, len(sp.keys))
+	}
+	c := sampleCand{ev: k.ev, gen: k.gen}
+	cs := sk.cands[step]
+	at, _ := slices.BinarySearchFunc(cs, c, docOrder)
+	if at >= sp.keep {
+		return
+	}
+	if len(cs) == sp.keep {
+		cs = cs[:len(cs)-1]
+	}
+	sk.cands[step] = slices.Insert(cs, at, c)
+}
+
+// docOrder is the order Elasticsearch returns equally scored hits in:
+// by index (shards sort by index name), then by document, which follows
+// the order the documents were written — the source file and line, and
+// arrival for events without them.
+func docOrder(a, b sampleCand) int {
+	if c := cmp.Compare(a.ev.Index, b.ev.Index); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ev.File, b.ev.File); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ev.Line, b.ev.Line); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.gen, b.gen)
 }
 
 func (sp *sampleProg) flush(emit func(*Result)) {
@@ -95,40 +215,47 @@ func (sp *sampleProg) flush(emit func(*Result)) {
 	slices.SortFunc(keys, func(a, b *sampleKey) int { return cmpKeys(a.vals, b.vals) })
 	r := &sp.e.res
 	for _, sk := range keys {
-		used := map[*event.Event]bool{}
-		for range sp.perKey {
-			r.Events = r.Events[:0]
-			for _, cands := range sk.cands {
-				var pick *event.Event
-				for _, ev := range cands {
-					if !used[ev] && !slices.Contains(r.Events, ev) {
-						pick = ev
-						break
-					}
-				}
-				if pick == nil {
-					break
-				}
-				r.Events = append(r.Events, pick)
-			}
-			if len(r.Events) < len(sp.steps) {
-				break
-			}
-			for _, ev := range r.Events {
-				used[ev] = true
-			}
-			r.ID, r.Keys = sp.id, sk.vals
-			emit(r)
+		if slices.ContainsFunc(sk.cands, func(cs []sampleCand) bool { return len(cs) == 0 }) {
+			continue
 		}
+		found := 0
+		r.Events = r.Events[:0]
+		sp.match(sk, 0, r, &found, emit)
 	}
 	clear(sp.keys)
 	sp.order = nil
+	sp.stats.Keys = 0
+}
+
+// match extends the sample in r.Events with a candidate of step i not
+// already in it, depth first, emitting each complete sample until perKey
+// have been found; false stops the search.
+func (sp *sampleProg) match(sk *sampleKey, i int, r *Result, found *int, emit func(*Result)) bool {
+	for _, c := range sk.cands[i] {
+		if slices.Contains(r.Events, c.ev) {
+			continue
+		}
+		r.Events = append(r.Events, c.ev)
+		if i == len(sp.steps)-1 {
+			r.ID, r.Keys = sp.id, sk.vals
+			emit(r)
+			*found++
+		} else if !sp.match(sk, i+1, r, found, emit) {
+			return false
+		}
+		if *found >= sp.perKey {
+			return false
+		}
+		r.Events = r.Events[:i]
+	}
+	return true
 }
 
 func (sp *sampleProg) state() *StateStats { return sp.stats }
 
 // cmpKeys orders join keys as Elasticsearch's composite aggregation does:
-// value by value, nulls first, numbers numerically, strings by bytes.
+// value by value, nulls (the missing bucket) first, numbers numerically,
+// strings by bytes.
 func cmpKeys(a, b []event.Value) int {
 	for i := range min(len(a), len(b)) {
 		if c := cmpKey(a[i], b[i]); c != 0 {

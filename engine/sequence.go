@@ -18,12 +18,12 @@ import (
 // one event never fills two stages of the same sequence.
 //
 // Missing-event stages (`![...]`) do not take part in matching. When the
-// positive stages complete, the candidate is dropped if events matching the
-// missing stages (with the same join key) could complete the whole
-// sequence within maxspan: between their neighbours for an inner missing
-// stage, before the first or after the last positive event for a leading
-// or trailing one. A candidate with a trailing missing stage is held until
-// maxspan has passed in event time, or the input ends.
+// positive stages complete, the candidate is dropped (see blocked) if a
+// missing stage matched, with the same join key, between two of its
+// events; or, for leading or trailing missing stages, if their matches and
+// the candidate fit within maxspan together. A candidate with a trailing
+// missing stage is held until maxspan has passed in event time, or the
+// input ends.
 
 // DefaultMaxKeys bounds the join keys a stateful program keeps live. When
 // it bites, the least recently touched key is dropped and counted.
@@ -381,57 +381,49 @@ func (sp *seqProg) release(now time.Time, emit func(*Result), all bool) {
 	sp.pending = sp.pending[:j]
 }
 
-// blocked reports whether events of the missing stages could complete the
-// whole sequence: greedily the latest before a leading group, the earliest
-// after an inner or trailing one, which gives the shortest whole span.
+// blocked reports whether events of the missing stages rule the candidate
+// out, as Elasticsearch's missing-event check does (its spec,
+// test_missing_events): a match of any missing stage between two positive
+// events does, whatever the other missing stages hold; a leading (or
+// trailing) missing stage does when one of its matches falls within
+// maxspan of the candidate's last (or first) event. When the sequence has
+// both leading and trailing missing stages, a leading and a trailing match
+// are needed, and within maxspan of each other.
 func (sp *seqProg) blocked(p *partial) bool {
 	sk := p.key
-	first, last := p.events[0].Time, p.events[len(p.events)-1].Time
-	lo, hi := first, last
-	mi := 0
-	for si := 0; si < len(sp.steps); {
-		if !sp.steps[si].missing {
-			si++
-			continue
-		}
-		// A run of missing steps si..sj-1, before positive step pos.
-		sj := si
-		for sj < len(sp.steps) && sp.steps[sj].missing {
-			sj++
-		}
-		pos := sp.steps[si].pos
-		group := sj - si
-		switch {
-		case pos == 0: // leading: latest matches before the first event, right to left
-			bound := p.ords[0]
-			for g := group - 1; g >= 0; g-- {
-				m, ok := latestBefore(sk.misses[mi+g], bound)
-				if !ok {
-					return false
-				}
-				bound, lo = m.ord, m.t
+	n := len(p.ords)
+	first, last := p.events[0].Time, p.events[n-1].Time
+	var lead, trail *seqMatch
+	hasLead, hasTrail := false, false
+	for mi, si := range sp.missing {
+		h := sk.misses[mi]
+		switch pos := sp.steps[si].pos; {
+		case pos == 0:
+			hasLead = true
+			if m, ok := latestBefore(h, p.ords[0]); ok && (lead == nil || m.ord > lead.ord) {
+				lead = &m
 			}
-		default: // inner or trailing: earliest matches after the previous event
-			bound := p.ords[pos-1]
-			var limit uint64 = ^uint64(0)
-			if pos < len(p.ords) {
-				limit = p.ords[pos]
+		case pos == n:
+			hasTrail = true
+			if m, ok := earliestAfter(h, p.ords[n-1], ^uint64(0)); ok && (trail == nil || m.ord < trail.ord) {
+				trail = &m
 			}
-			for g := 0; g < group; g++ {
-				m, ok := earliestAfter(sk.misses[mi+g], bound, limit)
-				if !ok {
-					return false
-				}
-				bound = m.ord
-				if pos == len(p.ords) {
-					hi = m.t
-				}
+		default:
+			if _, ok := earliestAfter(h, p.ords[pos-1], p.ords[pos]); ok {
+				return true
 			}
 		}
-		mi += group
-		si = sj
 	}
-	return sp.maxspan == 0 || hi.Sub(lo) <= sp.maxspan
+	within := func(a, b time.Time) bool { return sp.maxspan == 0 || b.Sub(a) <= sp.maxspan }
+	switch {
+	case hasLead && hasTrail:
+		return lead != nil && trail != nil && within(lead.t, trail.t)
+	case hasLead:
+		return lead != nil && within(lead.t, last)
+	case hasTrail:
+		return trail != nil && within(first, trail.t)
+	}
+	return false
 }
 
 func latestBefore(h []seqMatch, ord uint64) (seqMatch, bool) {
