@@ -338,7 +338,39 @@ func (c *compiler) comparison(x *Binary) (query.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return query.Compare{Op: op, L: lv, R: rv, Fold: c.fold && (op == query.Eq || op == query.Ne)}, nil
+	cmp := query.Compare{Op: op, L: lv, R: rv, Fold: c.fold && (op == query.Eq || op == query.Ne)}
+	if op == query.Eq || op == query.Ne {
+		return c.optionalOperands(cmp, l, r)
+	}
+	return cmp, nil
+}
+
+// optionalOperands: Elasticsearch replaces an optional field that is in no
+// mapping by the null literal, and its optimizer then turns ?x == y into
+// IsNull(y) and ?x != y into IsNotNull(y). firewarden has no mapping, so
+// an optional field absent from the event is that null.
+func (c *compiler) optionalOperands(cmp query.Compare, l, r Expr) (query.Expr, error) {
+	alts := []query.Expr{cmp}
+	guarded := false
+	for _, side := range [][2]Expr{{l, r}, {r, l}} {
+		f, ok := side[0].(*FieldRef)
+		if !ok || !f.Optional || len(f.Index) > 0 {
+			continue
+		}
+		other, err := c.isNull(side[1])
+		if err != nil {
+			return nil, err
+		}
+		if cmp.Op == query.Ne {
+			other = query.Not{X: other}
+		}
+		alts = append(alts, query.And{X: []query.Expr{query.Not{X: query.Exists{Path: f.Path}}, other}})
+		guarded = true
+	}
+	if !guarded {
+		return cmp, nil
+	}
+	return query.Or{X: alts}, nil
 }
 
 // fieldVsLiteral is a Lucene query in Elasticsearch: `==` a term query

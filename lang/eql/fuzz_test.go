@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/firewarden/firewarden/engine"
+	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/internal/testenv"
 	"github.com/firewarden/firewarden/query"
 )
@@ -66,5 +68,42 @@ func FuzzParse(f *testing.F) {
 		if err := roundTrip(q); err != nil {
 			t.Errorf("%q: %v", src, err)
 		}
+	})
+}
+
+// FuzzCompile checks that whatever parses either compiles, with the engine
+// accepting the result and running it over an event without panicking, or
+// is refused with a positioned error.
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{
+		`process where process.name == "iptables" and process.args : ("-F", "--flush") and process.args_count == 2`,
+		`any where null : (a > -1) and concat(b, c) !: null and indexOf~(d, "x", 2) == 1 and e / 2 % 3 == 1`,
+		"sequence by host.id with maxspan=30s\n  [process where a == 1] by p with runs=2\n  ![file where true] by p\nuntil [process where true] by p | head 5 | tail 1",
+		`sample by k [a where b like~ "c*"] by k [d where e regex ".+" and cidrMatch(f, "10.0.0.0/8")]`,
+		`process where match(a, ".*?x[ ]+.*") and between~(b, "a", "z", true) == "y" and substring(c, -3) == "abc"`,
+	} {
+		f.Add(s)
+	}
+	ev := event.New(8)
+	ev.Set("event.category", event.ListV(event.Str("process")))
+	ev.Set("a", event.IntV(3))
+	ev.SetStr("b", "Hello")
+	ev.Set("c", event.ListV(event.Str("x"), event.Str("y")))
+	f.Fuzz(func(t *testing.T, src string) {
+		q, err := Compile(src, Options{Base: query.Pos{File: "fuzz", Line: 1, Col: 1}})
+		if err != nil {
+			var qe *query.Error
+			var qu *query.Unsupported
+			if !errors.As(err, &qe) && !errors.As(err, &qu) {
+				t.Errorf("error is a %T: %v", err, err)
+			}
+			return
+		}
+		e := engine.New()
+		if _, err := e.Add(q); err != nil {
+			return // the engine refuses by name; that is allowed
+		}
+		e.Match(ev, func(*engine.Result) {})
+		e.Flush(func(*engine.Result) {})
 	})
 }
