@@ -114,7 +114,7 @@ func unnamed(file string) bool { return file == "test_queries_supported.toml" }
 // not silently ignored.
 func notLoaded() map[string]string {
 	return map[string]string{
-		"test_between_queries.toml":   "names neither its data nor its specs (no name keys), so Elasticsearch's loader cannot run it",
+		"test_between_queries.toml": "names neither its data nor its specs (no name keys), so Elasticsearch's loader cannot run it",
 	}
 }
 
