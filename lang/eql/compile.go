@@ -612,9 +612,9 @@ func luceneRegex(s string) (string, error) {
 			// Anchors do not exist in Lucene: these are literal characters.
 			b.WriteByte('\\')
 		case ch == '"':
-			return "", fmt.Errorf(`Lucene's "quoted" literal is not supported`)
+			return "", fmt.Errorf(`the "quoted" literal of Lucene is not supported`)
 		case ch == '~' || ch == '&' || ch == '<' || ch == '>' || ch == '@' || ch == '#':
-			return "", fmt.Errorf("Lucene's optional operator %q is not supported", ch)
+			return "", fmt.Errorf("the optional operator %q of Lucene is not supported", ch)
 		}
 		b.WriteByte(ch)
 	}
