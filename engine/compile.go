@@ -13,9 +13,27 @@ import (
 type compiler struct {
 	e    *Engine
 	prog *Program
+	// guardTop makes every outermost predicate compiled a guarded one
+	// (compiler.guard): the steps of sequences and samples, which are
+	// evaluated for every event, skip the events the prefilter rules out.
+	guardTop bool
+	depth    int
 }
 
 func (c *compiler) pred(x query.Expr) (pred, error) {
+	c.depth++
+	p, err := c.pred1(x)
+	c.depth--
+	if err != nil {
+		return nil, err
+	}
+	if c.guardTop && c.depth == 0 {
+		p = c.guard(x, p)
+	}
+	return p, nil
+}
+
+func (c *compiler) pred1(x query.Expr) (pred, error) {
 	switch x := x.(type) {
 	case query.And:
 		ps, err := c.preds(x.X)

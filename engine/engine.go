@@ -35,6 +35,9 @@ type Engine struct {
 	StrictIndex bool
 	pf          *prefilter // nil: to be built before the next Match
 	cand        []uint64   // cand[id] == ctx.gen: admitted by the prefilter
+	guards      [][]lit    // literals of guarded predicates (compiler.guard)
+	open        []uint64   // open[g] == ctx.gen: a literal of guard g occurs
+	pathRefs    map[uintptr]pathRef
 	res         Result
 }
 
@@ -145,7 +148,10 @@ type ctx struct {
 	e     *Engine
 	ev    *event.Event
 	gen   uint64
-	slots []slot
+	pfgen uint64 // == gen: the prefilter has marked the current event
+	// loaded == gen: every slot the current event has is filled (load)
+	loaded uint64
+	slots  []slot
 }
 
 // kwScope is a set of fields keyword searches read.
@@ -189,6 +195,7 @@ func (e *Engine) slot(path string) int {
 	e.slotOf[path] = i
 	e.paths = append(e.paths, path)
 	e.ctx.slots = append(e.ctx.slots, slot{})
+	e.pathRefs = nil // it may say the path has no slot
 	return i
 }
 
@@ -237,7 +244,9 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			if p.state != nil || p.limit != nil {
 				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
 			}
+			c.guardTop = true
 			sp, err := c.sequence(st)
+			c.guardTop = false
 			if err != nil {
 				return 0, err
 			}
@@ -246,7 +255,9 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			if p.state != nil || p.limit != nil {
 				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
 			}
+			c.guardTop = true
 			sp, err := c.sample(st)
+			c.guardTop = false
 			if err != nil {
 				return 0, err
 			}
@@ -312,13 +323,15 @@ func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 	c := &e.ctx
 	c.ev = ev
 	c.gen++
+	c.load()
 	usePF := !e.NoPrefilter
 	if usePF {
 		if e.pf == nil {
 			e.pf = buildPrefilter(e)
 			e.cand = make([]uint64, len(e.progs))
+			e.open = make([]uint64, len(e.guards))
 		}
-		e.pf.mark(c, e.cand)
+		e.pf.mark(c, e.cand, e.open)
 	}
 	for _, s := range e.scopes {
 		// The scope is evaluated once, and only if a program needs it.
@@ -438,7 +451,11 @@ func (c *ctx) get(i int) *slot {
 	s := &c.slots[i]
 	if s.gen != c.gen {
 		s.gen = c.gen
-		s.val = c.ev.Get(c.e.paths[i])
+		if c.loaded == c.gen {
+			s.val = event.Value{}
+		} else {
+			s.val = c.ev.Get(c.e.paths[i])
+		}
 	}
 	return s
 }

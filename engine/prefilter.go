@@ -32,7 +32,7 @@ func required(c *compiler, x query.Expr) (lits []lit, ok bool) {
 			if !ok {
 				continue
 			}
-			if !found || better(ls, best) {
+			if !found || better(c, ls, best) {
 				best, found = ls, true
 			}
 		}
@@ -127,16 +127,33 @@ func longestLiteral(pattern string) string {
 }
 
 // better prefers the alternative set an event is less likely to contain:
-// short literals occur often, so each literal costs 1/len².
-func better(a, b []lit) bool { return cost(a) < cost(b) }
+// short literals occur often, so each literal costs 1/len², and a literal
+// of a categorisation field costs as much as one byte.
+func better(c *compiler, a, b []lit) bool { return cost(c, a) < cost(c, b) }
 
-func cost(ls []lit) float64 {
-	c := 0.0
+func cost(c *compiler, ls []lit) float64 {
+	t := 0.0
 	for _, l := range ls {
 		n := float64(len(l.text))
-		c += 1 / (n * n)
+		if commonFields[c.e.paths[l.slot]] {
+			n = 1
+		}
+		t += 1 / (n * n)
 	}
-	return c
+	return t
+}
+
+// commonFields take one of a handful of values in every event of a source
+// (ECS categorisation fields and the like): a literal there, however long,
+// admits most events (host.os.type == "linux", event.type == "start"), so
+// the prefilter prefers any other literal a query requires.
+var commonFields = map[string]bool{
+	"event.category": true, "event.type": true, "event.action": true, "event.kind": true,
+	"event.outcome": true, "event.module": true, "event.dataset": true, "event.provider": true,
+	"data_stream.dataset": true, "data_stream.type": true, "data_stream.namespace": true,
+	"host.os.type": true, "host.os.family": true, "host.os.platform": true, "host.os.name": true,
+	"agent.type": true, "ecs.version": true, "network.direction": true, "network.transport": true,
+	"network.type": true, "network.protocol": true,
 }
 
 // prefilter is built from every program's literals.
@@ -147,9 +164,10 @@ type prefilter struct {
 }
 
 type pfField struct {
-	slot  int
-	ac    *acAutomaton
-	progs [][]int // pattern index → programs it admits
+	slot   int
+	ac     *acAutomaton
+	progs  [][]int // pattern index → programs it admits
+	guards [][]int // pattern index → guards it opens
 }
 
 func buildPrefilter(e *Engine) *prefilter {
@@ -160,6 +178,20 @@ func buildPrefilter(e *Engine) *prefilter {
 	}
 	bySlot := map[int][]string{}
 	progsOf := map[key][]int{}
+	guardsOf := map[key][]int{}
+	for g, ls := range e.guards {
+		for _, l := range ls {
+			k := key(l)
+			_, seen := progsOf[k]
+			if _, gseen := guardsOf[k]; !seen && !gseen {
+				bySlot[l.slot] = append(bySlot[l.slot], l.text)
+			}
+			gs := guardsOf[k]
+			if len(gs) == 0 || gs[len(gs)-1] != g {
+				guardsOf[k] = append(gs, g)
+			}
+		}
+	}
 	for _, p := range e.progs {
 		if !p.hasReq {
 			pf.always[p.ID] = true
@@ -167,7 +199,8 @@ func buildPrefilter(e *Engine) *prefilter {
 		}
 		for _, l := range p.req {
 			k := key(l)
-			if _, seen := progsOf[k]; !seen {
+			_, seen := progsOf[k]
+			if _, gseen := guardsOf[k]; !seen && !gseen {
 				bySlot[l.slot] = append(bySlot[l.slot], l.text)
 			}
 			ps := progsOf[k]
@@ -177,28 +210,54 @@ func buildPrefilter(e *Engine) *prefilter {
 		}
 	}
 	for slot, pats := range bySlot {
-		f := pfField{slot: slot, ac: newAutomaton(pats), progs: make([][]int, len(pats))}
+		f := pfField{slot: slot, ac: newAutomaton(pats), progs: make([][]int, len(pats)), guards: make([][]int, len(pats))}
 		for i, p := range pats {
 			f.progs[i] = progsOf[key{slot, p}]
+			f.guards[i] = guardsOf[key{slot, p}]
 		}
 		pf.fields = append(pf.fields, f)
 	}
 	return pf
 }
 
-// mark sets cand[id] = gen for every program admitted by the event.
-func (pf *prefilter) mark(c *ctx, cand []uint64) {
+// mark sets cand[id] = gen for every program admitted by the event, and
+// open[g] = gen for every guard it opens.
+func (pf *prefilter) mark(c *ctx, cand, open []uint64) {
 	gen := c.gen
 	for i := range pf.fields {
 		f := &pf.fields[i]
-		progs := f.progs
+		progs, guards := f.progs, f.guards
 		for _, t := range c.texts(f.slot, true) {
 			f.ac.scan(t, func(p int32) {
 				for _, id := range progs[p] {
 					cand[id] = gen
 				}
+				for _, g := range guards[p] {
+					open[g] = gen
+				}
 			})
 		}
+	}
+	c.pfgen = gen
+}
+
+// guard wraps p, which compiles x, in a test of the literals x requires:
+// for an event the prefilter has marked, p runs only when one of them
+// occurs. Wherever p is used its result is the same, since the literals
+// are a necessary condition of x. Without a derivable set p is returned
+// as it is.
+func (c *compiler) guard(x query.Expr, p pred) pred {
+	ls, ok := required(c, x)
+	if !ok {
+		return p
+	}
+	g := len(c.e.guards)
+	c.e.guards = append(c.e.guards, ls)
+	return func(k *ctx) bool {
+		if k.pfgen == k.gen && k.e.open[g] != k.gen {
+			return false
+		}
+		return p(k)
 	}
 }
 

@@ -125,8 +125,15 @@ func benchHunt(b *testing.B, corpus string) {
 // BenchmarkMatch measures the engine alone: 50,000 generated events already
 // decoded in memory, every SigmaHQ Linux rule, with and without the literal
 // prefilter (alerts are built for every match, as hunt does).
-func BenchmarkMatch(b *testing.B) {
-	set, err := rule.LoadPaths([]string{testenv.Shared(b, "corpus", "sigma")})
+func BenchmarkMatch(b *testing.B) { benchMatch(b, "sigma") }
+
+// BenchmarkMatchEQL is BenchmarkMatch with every Elastic Linux rule: the
+// prefilter also guards the steps of sequences and samples, which are
+// evaluated for every event.
+func BenchmarkMatchEQL(b *testing.B) { benchMatch(b, "elastic") }
+
+func benchMatch(b *testing.B, corpus string) {
+	set, err := rule.LoadPaths([]string{testenv.Shared(b, "corpus", corpus)})
 	if err != nil {
 		b.Fatal(err)
 	}
