@@ -56,6 +56,26 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refus
 // Rules are the rules compiled, in program order.
 func (e *Engine) Rules() []*rule.Rule { return e.rules }
 
+// StateOf is what rule's stateful stages hold and have shed (nil for a
+// rule without state).
+type StateOf struct {
+	Rule  *rule.Rule
+	Stats engine.StateStats
+}
+
+// Shed lists the stateful rules whose bounds bit: join keys evicted by
+// the key cap, missing-event history forgotten. Each is a place where the
+// rule may have missed a match, so the summary names them.
+func (e *Engine) Shed() []StateOf {
+	var out []StateOf
+	for id, r := range e.rules {
+		if st := e.eng.State(id); st != nil && (st.Evicted > 0 || st.Forgotten > 0) {
+			out = append(out, StateOf{Rule: r, Stats: *st})
+		}
+	}
+	return out
+}
+
 // StateStats sums what the rules' stateful stages hold and have shed.
 func (e *Engine) StateStats() engine.StateStats {
 	var sum engine.StateStats
@@ -128,6 +148,8 @@ type Options struct {
 // Summary is what a hunt did.
 type Summary struct {
 	Sources  *source.Result
+	// Shed names the stateful rules whose memory bounds bit.
+	Shed     []StateOf
 	Events   int64
 	Alerts   int
 	PerRule  []RuleCount
@@ -161,6 +183,7 @@ func Run(ctx context.Context, e *Engine, opts Options, paths []string) (*Summary
 	}
 	sum.Sources = res
 	sum.Duration = time.Since(start)
+	sum.Shed = e.Shed()
 	for r, n := range counts {
 		sum.PerRule = append(sum.PerRule, RuleCount{Rule: r, Count: n})
 	}

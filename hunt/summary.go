@@ -5,6 +5,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/firewarden/firewarden/engine"
 	"github.com/firewarden/firewarden/rule"
 )
 
@@ -40,6 +41,10 @@ func WriteSummary(w io.Writer, sum *Summary, loaded int, refused []rule.Refusal)
 		fmt.Fprintf(w, "  refused: %v\n", r.Err)
 	}
 	fmt.Fprintf(w, "events: %d in %s (%.0f events/s); alerts: %d\n", sum.Events, sum.Duration.Round(1e6), rate, sum.Alerts)
+	for _, st := range sum.Shed {
+		fmt.Fprintf(w, "  state bound hit: %s: %d join keys evicted (cap %d keys, least recently used first), %d missing-event matches forgotten (cap %d per key); matches spanning them may be missed\n",
+			st.Rule.Name, st.Stats.Evicted, engine.DefaultMaxKeys, st.Stats.Forgotten, engine.MissHistory)
+	}
 	if len(sum.PerRule) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ALERTS\tSEVERITY\tRULE\tLANG")
