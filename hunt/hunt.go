@@ -147,7 +147,7 @@ type Options struct {
 
 // Summary is what a hunt did.
 type Summary struct {
-	Sources  *source.Result
+	Sources *source.Result
 	// Shed names the stateful rules whose memory bounds bit.
 	Shed     []StateOf
 	Events   int64
