@@ -101,18 +101,49 @@ type Assign struct {
 	Value Expr
 }
 
-// Aggregate groups events and emits a result per group when Having holds.
+// Aggregate groups events and emits a result per group when Having holds
+// (Sigma correlations, Elastic threshold rules, SPL stats, KQL summarize).
+//
+// Window is a sliding window on event time: a group's state covers the
+// events whose time is within Window of the newest one. Events that arrive
+// up to Tolerance older than the newest seen are still counted (out-of-order
+// input); older ones are counted as late and dropped. When Having first
+// holds for a group the engine emits one result and starts that group
+// afresh, so one burst raises one alert.
 type Aggregate struct {
-	GroupBy []Expr
-	Window  time.Duration // 0: the rule's schedule decides
-	Funcs   []AggFunc
-	Having  Expr
+	// Inputs are the event streams aggregated: one per referenced rule of
+	// a Sigma correlation, each with its own filter and group-by (Sigma's
+	// aliases). Empty means the events that reached this stage.
+	Inputs  []AggInput
+	GroupBy []Expr // used when Inputs is empty
+	// Names are the output field names of the group-by values, in order
+	// (a Sigma alias, the SPL by-field as written).
+	Names     []string
+	Window    time.Duration // 0: the rule's schedule decides
+	Tolerance time.Duration
+	Funcs     []AggFunc
+	// Having tests the group: its expressions read the aggregates by
+	// their As names and the group-by values by their Names, as Fields.
+	Having Expr
+	// Ordered requires the inputs to occur in order (Sigma
+	// temporal_ordered): input i counts only after input i-1 has.
+	Ordered bool
 }
 
-// AggFunc is count, dc, values, min, max, sum, avg, percentile...
+// AggInput is one input stream of an Aggregate.
+type AggInput struct {
+	Name    string // the referenced rule's id or name
+	Filter  Expr
+	GroupBy []Expr
+}
+
+// AggFunc is one aggregate: count, distinct (count of distinct values),
+// values (the distinct values), min, max, sum, avg, percentile (Arg is
+// the rank, 0-100), inputs (count of distinct inputs that matched: Sigma
+// temporal). Field is nil for count and inputs.
 type AggFunc struct {
 	Name  string
-	Field Expr    // nil for count()
+	Field Expr    // nil for count() and inputs()
 	As    string  // output field name
 	Arg   float64 // percentile rank
 }
