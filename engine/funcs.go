@@ -24,6 +24,17 @@ var functions = map[string]function{
 	// isnull is true when the value is absent or null (EQL's x == null
 	// over an expression, SPL's and KQL's isnull).
 	"isnull": {1, 1, func(a []event.Value, _ bool) event.Value { return event.BoolV(a[0].IsNull()) }},
+	// valuecount is how many values a field holds: 0 absent or null, 1 a
+	// scalar, n a list (SPL mvcount; exceptions' nested entries).
+	"valuecount": {1, 1, func(a []event.Value, _ bool) event.Value {
+		switch {
+		case a[0].IsNull():
+			return event.IntV(0)
+		case a[0].Kind == event.List:
+			return event.IntV(int64(len(a[0].List)))
+		}
+		return event.IntV(1)
+	}},
 	"minute": {1, 1, timePart(func(t time.Time) int { return t.Minute() })},
 	"hour":   {1, 1, timePart(func(t time.Time) int { return t.Hour() })},
 	"day":    {1, 1, timePart(func(t time.Time) int { return t.Day() })},
