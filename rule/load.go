@@ -13,23 +13,57 @@ import (
 )
 
 // Set is the outcome of loading: the rules that compiled and the ones
-// refused, each with its path and reason.
+// refused, each with its path and reason. Sigma correlation and filter
+// rules reference other rules by id or name; they are linked over the
+// whole set (link.go), again after every Add.
 type Set struct {
 	Rules   []*Rule
 	Refused []Refusal
 	Files   int // rule files read
+
+	// What was read, before linking.
+	loaded      []entry
+	loadRefused []Refusal
+	refusedRefs map[string]Refusal // id or name of a document in a refused Sigma file
+	tracked     bool               // loaded and loadRefused describe the set
 }
 
-// Add appends another set.
+// Add appends another set and links the union: a correlation or filter
+// may reference rules of either.
 func (s *Set) Add(o *Set) {
-	s.Rules = append(s.Rules, o.Rules...)
-	s.Refused = append(s.Refused, o.Refused...)
+	s.track()
+	o.track()
+	s.loaded = append(s.loaded, o.loaded...)
+	s.loadRefused = append(s.loadRefused, o.loadRefused...)
+	for k, v := range o.refusedRefs {
+		if s.refusedRefs == nil {
+			s.refusedRefs = map[string]Refusal{}
+		}
+		if _, ok := s.refusedRefs[k]; !ok {
+			s.refusedRefs[k] = v
+		}
+	}
 	s.Files += o.Files
+	s.link()
+}
+
+// track makes a set built by hand (Rules and Refused set directly) one
+// that Add and link can work with.
+func (s *Set) track() {
+	if s.tracked {
+		return
+	}
+	s.tracked = true
+	for _, r := range s.Rules {
+		s.loaded = append(s.loaded, entry{rule: r})
+	}
+	s.loadRefused = append(s.loadRefused, s.Refused...)
 }
 
 // LoadPaths loads rule files and folders (recursively) from disk.
 func LoadPaths(paths []string) (*Set, error) {
-	set := &Set{}
+	set := &Set{tracked: true}
+	defer set.link()
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -53,8 +87,10 @@ func LoadPaths(paths []string) (*Set, error) {
 // LoadFS loads every rule file under root of fsys; paths in the set are
 // prefix + the file's path.
 func LoadFS(fsys fs.FS, root, prefix string, builtin bool) (*Set, error) {
-	set := &Set{}
-	return set, set.loadFS(fsys, root, prefix, builtin)
+	set := &Set{tracked: true}
+	err := set.loadFS(fsys, root, prefix, builtin)
+	set.link()
+	return set, err
 }
 
 func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
@@ -108,11 +144,27 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 	case ".yml", ".yaml":
 		rules, err := sigma.ParseFile(name, data)
 		if err != nil {
-			s.Refused = append(s.Refused, Refusal{Path: name, Err: err})
+			ref := Refusal{Path: name, Err: err}
+			s.loadRefused = append(s.loadRefused, ref)
+			for _, id := range sigma.Identities(data) {
+				for _, k := range []string{id.ID, id.Name} {
+					if k == "" {
+						continue
+					}
+					if s.refusedRefs == nil {
+						s.refusedRefs = map[string]Refusal{}
+					}
+					s.refusedRefs[k] = ref
+				}
+			}
 			return
 		}
 		for _, r := range rules {
-			s.Rules = append(s.Rules, FromSigma(r, builtin))
+			e := entry{doc: r}
+			if r.Filter == nil {
+				e.rule = FromSigma(r, builtin)
+			}
+			s.loaded = append(s.loaded, e)
 		}
 	case ".toml":
 		// A rule that was read but cannot run keeps its metadata in the
@@ -122,13 +174,13 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 			if r != nil {
 				r.Builtin = builtin
 			}
-			s.Refused = append(s.Refused, Refusal{Path: name, Err: err, Rule: r})
+			s.loadRefused = append(s.loadRefused, Refusal{Path: name, Err: err, Rule: r})
 			return
 		}
 		r.Builtin = builtin
-		s.Rules = append(s.Rules, r)
+		s.loaded = append(s.loaded, entry{rule: r})
 	default:
-		s.Refused = append(s.Refused, Refusal{Path: name, Err: fmt.Errorf("%s: not a rule file firewarden reads", name)})
+		s.loadRefused = append(s.loadRefused, Refusal{Path: name, Err: fmt.Errorf("%s: not a rule file firewarden reads", name)})
 	}
 }
 

@@ -48,6 +48,12 @@ type Rule struct {
 	Path    string
 	Builtin bool
 	Query   *query.Query
+	// CorrelationOnly marks a rule referenced by a Sigma correlation with
+	// generate: false (the default): it feeds the correlation and raises
+	// no alerts of its own.
+	CorrelationOnly bool
+	// Filters names the Sigma filter rules ANDed onto the rule's query.
+	Filters []string
 	// Text is the rule as written.
 	Text string
 }

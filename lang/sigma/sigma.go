@@ -6,8 +6,10 @@
 // in a query.Named carrying its identifier; the condition is parsed by a
 // hand-written recursive-descent parser (condition.go). The log source
 // becomes the query's Scope and selects the field map (fieldmap.go).
-// Constructs firewarden cannot run exactly — correlation and filter rules,
-// Sigma v1 aggregations, |expand, PCRE-only regular expressions — are
+// Correlation rules (correlation.go) and filter rules (filter.go) are
+// read here and compiled once the rules they reference are known (Link).
+// Constructs firewarden cannot run exactly — Sigma v1 aggregations,
+// |expand, PCRE-only regular expressions, chained correlations — are
 // refused with a *query.Unsupported naming them, never approximated.
 package sigma
 
@@ -21,13 +23,34 @@ import (
 	"github.com/firewarden/firewarden/query"
 )
 
-// Rule is one parsed Sigma rule: metadata and the compiled query.
+// Rule is one parsed Sigma document: metadata and the compiled query of a
+// detection rule, or a correlation rule (Correlation set, Query nil until
+// CompileCorrelation), or a filter (Filter set, Query nil).
 type Rule struct {
 	Path, ID, Title, Status, Description, Author, Date, Modified, Level string
-	References, Tags, FalsePositives, Fields                            []string
-	LogSource                                                           LogSource
-	Query                                                               *query.Query
-	Raw                                                                 []byte // the document as read
+	// Name is the rule's name attribute: how correlations and filters may
+	// refer to it instead of its id.
+	Name                                     string
+	References, Tags, FalsePositives, Fields []string
+	LogSource                                LogSource
+	Query                                    *query.Query
+	Correlation                              *Correlation
+	Filter                                   *Filter
+	Raw                                      []byte // the document as read
+	Pos                                      query.Pos
+
+	src *source // the resolved log source (detection rules and filters)
+}
+
+// Kind names what the document is: "rule", "correlation" or "filter".
+func (r *Rule) Kind() string {
+	switch {
+	case r.Correlation != nil:
+		return "correlation"
+	case r.Filter != nil:
+		return "filter"
+	}
+	return "rule"
 }
 
 // ParseFile parses and compiles every rule of a YAML file. path is used in
@@ -152,19 +175,13 @@ func compileRule(file string, root *yaml.Node, raw []byte, lines []string) (*Rul
 	if err != nil {
 		return nil, err
 	}
-	if p := find(ps, "correlation"); p != nil {
-		return nil, &query.Unsupported{Pos: nodePos(file, p.key), Construct: "correlation rule", Why: "planned; firewarden runs single-event Sigma rules for now"}
-	}
-	if p := find(ps, "filter"); p != nil {
-		return nil, &query.Unsupported{Pos: nodePos(file, p.key), Construct: "filter rule", Why: "planned; firewarden runs single-event Sigma rules for now"}
-	}
-	r := &Rule{Path: file, Raw: bytes.Clone(raw)}
+	r := &Rule{Path: file, Raw: bytes.Clone(raw), Pos: query.Pos{File: file, Line: root.Line, Col: root.Column}}
 	scalars := []struct {
 		key string
 		dst *string
 	}{
 		{"title", &r.Title}, {"id", &r.ID}, {"status", &r.Status}, {"description", &r.Description},
-		{"date", &r.Date}, {"modified", &r.Modified}, {"level", &r.Level},
+		{"date", &r.Date}, {"modified", &r.Modified}, {"level", &r.Level}, {"name", &r.Name},
 	}
 	for _, s := range scalars {
 		if p := find(ps, s.key); p != nil {
@@ -196,11 +213,10 @@ func compileRule(file string, root *yaml.Node, raw []byte, lines []string) (*Rul
 		}
 		r.Author = strings.Join(authors, ", ")
 	}
-	start := query.Pos{File: file, Line: root.Line, Col: root.Column}
+	start := r.Pos
 	if r.Title == "" {
 		return nil, query.Errorf(start, "rule without a title, expected title: ...")
 	}
-
 	ecs := false
 	if p := find(ps, "taxonomy"); p != nil {
 		switch strings.ToLower(p.val.Value) {
@@ -210,6 +226,20 @@ func compileRule(file string, root *yaml.Node, raw []byte, lines []string) (*Rul
 		default:
 			return nil, &query.Unsupported{Pos: nodePos(file, p.val), Construct: "taxonomy " + p.val.Value, Why: "firewarden maps the sigma taxonomy and reads ecs field names as written"}
 		}
+	}
+
+	cp, fp := find(ps, "correlation"), find(ps, "filter")
+	if cp != nil && fp != nil {
+		return nil, query.Errorf(nodePos(file, fp.key), "filter in a correlation rule, expected either correlation or filter")
+	}
+	if cp != nil {
+		if p := find(ps, "detection"); p != nil {
+			return nil, query.Errorf(nodePos(file, p.key), "detection in a correlation rule, expected the detection in a rule of its own that the correlation references")
+		}
+		if err := parseCorrelation(r, ps, cp, ecs); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 
 	lp := find(ps, "logsource")
@@ -249,6 +279,16 @@ func compileRule(file string, root *yaml.Node, raw []byte, lines []string) (*Rul
 	src, err := resolveLogSource(file, r.LogSource, lsNodes, ecs)
 	if err != nil {
 		return nil, err
+	}
+	r.src = src
+	if fp != nil {
+		if p := find(ps, "detection"); p != nil {
+			return nil, query.Errorf(nodePos(file, p.key), "detection in a filter rule, expected the selections and condition under filter:")
+		}
+		if err := parseFilter(r, fp, lines); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 
 	dp := find(ps, "detection")
