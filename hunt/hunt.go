@@ -120,6 +120,11 @@ func (e *Engine) Flush(fn func(*rule.Rule, *alert.Alert) error) error {
 
 func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error) error {
 	r := e.rules[m.ID]
+	if r.CorrelationOnly {
+		// A Sigma rule that only feeds correlations (generate: false)
+		// raises no alerts of its own; the correlations read its events.
+		return nil
+	}
 	// A missing-event step of a sequence is a nil placeholder: the alert
 	// lists the events that occurred.
 	evs := make([]*event.Event, 0, len(m.Events))
