@@ -101,6 +101,7 @@ func (l *limiter) admit(r *Result, fn func(*Result)) {
 		return
 	}
 	cp := Result{ID: r.ID, Events: slices.Clone(r.Events), Keys: slices.Clone(r.Keys)}
+	retain(cp.Events)
 	if len(l.kept) < l.n {
 		l.kept = append(l.kept, cp)
 		return
@@ -147,6 +148,7 @@ type ctx struct {
 	kw    []kwTexts
 	e     *Engine
 	ev    *event.Event
+	epoch uint64 // ev.Epoch() when it became the current event
 	gen   uint64
 	pfgen uint64 // == gen: the prefilter has marked the current event
 	// loaded == gen: every slot the current event has is filled (load)
@@ -309,7 +311,8 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 
 // Result is one match of a program: the events it covers, in order. A
 // sequence step that must not occur (a missing event) is a nil entry. The
-// Result and its slices are valid only during the callback; copy to keep.
+// Result and its slices are valid only during the callback; copy to keep,
+// and Retain the events kept (a source may reuse an event otherwise).
 type Result struct {
 	ID     int
 	Events []*event.Event
@@ -321,7 +324,7 @@ type Result struct {
 // single-event matches in id order within a scope.
 func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 	c := &e.ctx
-	c.ev = ev
+	c.ev, c.epoch = ev, ev.Epoch()
 	c.gen++
 	c.load()
 	usePF := !e.NoPrefilter
@@ -407,14 +410,26 @@ func (e *Engine) State(id int) *StateStats {
 }
 
 // use makes ev the current event, keeping the per-event caches when it
-// already is (Explain called from inside Match's callback).
+// already is (Explain called from inside Match's callback). A source may
+// reuse an event for the next record (event.Event.Reset), so the event is
+// the same one only if its epoch is too.
 func (e *Engine) use(ev *event.Event) *ctx {
 	c := &e.ctx
-	if c.ev != ev {
-		c.ev = ev
+	if c.ev != ev || c.epoch != ev.Epoch() {
+		c.ev, c.epoch = ev, ev.Epoch()
 		c.gen++
 	}
 	return c
+}
+
+// retain marks events a stateful stage or limiter holds past Match (a
+// missing step's nil placeholder is skipped).
+func retain(evs []*event.Event) {
+	for _, ev := range evs {
+		if ev != nil {
+			ev.Retain()
+		}
+	}
 }
 
 // MatchOne evaluates one program.

@@ -187,6 +187,7 @@ func (sp *sampleProg) add(step int, k *ctx) {
 	if len(cs) == sp.keep {
 		cs = cs[:len(cs)-1]
 	}
+	k.ev.Retain() // held as a candidate
 	sk.cands[step] = slices.Insert(cs, at, c)
 }
 

@@ -73,11 +73,21 @@ type seqMatch struct {
 	t   time.Time
 }
 
+// A partial retains its events (event.Event.Retain) and releases them
+// when it is dropped: replaced, expired, ruled out or emitted.
 type partial struct {
 	events []*event.Event
 	ords   []uint64
 	key    *seqKey
 	start  time.Time
+}
+
+// drop releases the partial's events; it must not be used afterwards.
+func (p *partial) drop() {
+	for _, ev := range p.events {
+		ev.Release()
+	}
+	p.events = nil
 }
 
 // StateStats is what the stateful stages of one program hold and shed.
@@ -223,6 +233,7 @@ func (sp *seqProg) evict() {
 		for _, p := range sk.stages {
 			if p != nil {
 				sp.stats.Partials--
+				p.drop()
 			}
 		}
 	}
@@ -261,6 +272,7 @@ func (sp *seqProg) feed(k *ctx, emit func(*Result)) {
 		}
 		key := sp.key(k, st.keys)
 		if pi == 0 {
+			ev.Retain() // held by the partial
 			sk := sp.lookup(key, true)
 			p := &partial{events: []*event.Event{ev}, ords: []uint64{ord}, key: sk, start: ev.Time}
 			if n == 1 {
@@ -279,10 +291,12 @@ func (sp *seqProg) feed(k *ctx, emit func(*Result)) {
 			sk.stages[pi-1] = nil
 			sp.stats.Partials--
 			sp.stats.Expired++
+			p.drop()
 			continue
 		}
 		sk.stages[pi-1] = nil
 		sp.stats.Partials--
+		ev.Retain()
 		p.events = append(p.events, ev)
 		p.ords = append(p.ords, ord)
 		if pi == n-1 {
@@ -297,8 +311,10 @@ func (sp *seqProg) feed(k *ctx, emit func(*Result)) {
 }
 
 func (sp *seqProg) put(sk *seqKey, i int, p *partial) {
-	if sk.stages[i] == nil {
+	if old := sk.stages[i]; old == nil {
 		sp.stats.Partials++
+	} else {
+		old.drop()
 	}
 	sk.stages[i] = p
 }
@@ -308,6 +324,7 @@ func (sp *seqProg) dropKey(sk *seqKey) {
 		if p != nil {
 			sk.stages[i] = nil
 			sp.stats.Partials--
+			p.drop()
 		}
 	}
 }
@@ -325,6 +342,7 @@ func (sp *seqProg) sweep(now time.Time) {
 				sk.stages[i] = nil
 				sp.stats.Partials--
 				sp.stats.Expired++
+				p.drop()
 				continue
 			}
 			live = true
@@ -351,9 +369,11 @@ func (sp *seqProg) sweep(now time.Time) {
 func (sp *seqProg) complete(p *partial, emit func(*Result)) {
 	if len(sp.missing) == 0 {
 		sp.emit(p, emit)
+		p.drop()
 		return
 	}
 	if sp.blocked(p) {
+		p.drop()
 		return
 	}
 	if sp.steps[len(sp.steps)-1].missing {
@@ -361,6 +381,7 @@ func (sp *seqProg) complete(p *partial, emit func(*Result)) {
 		return
 	}
 	sp.emit(p, emit)
+	p.drop()
 }
 
 // release emits held candidates whose trailing window has passed (all of
@@ -376,6 +397,7 @@ func (sp *seqProg) release(now time.Time, emit func(*Result), all bool) {
 		if !sp.blocked(p) {
 			sp.emit(p, emit)
 		}
+		p.drop()
 	}
 	clear(sp.pending[j:])
 	sp.pending = sp.pending[:j]

@@ -27,10 +27,90 @@ type Event struct {
 	// multi-line records, the first line).
 	File string
 	Line int
+
+	// refs counts the holders that called Retain and not yet Release;
+	// epoch counts Resets. pool is where the event goes back when nobody
+	// holds it; pooled says it is there.
+	refs   int32
+	pooled bool
+	epoch  uint64
+	pool   *Pool
 }
 
 // New returns an empty event with room for n fields.
 func New(n int) *Event { return &Event{fields: make(map[string]Value, n)} }
+
+// Retain marks the event as held beyond the callback it was emitted to: a
+// source that reuses events (a Pool) then leaves it alone until every
+// holder has called Release. Whoever keeps an event — a sequence partial,
+// a tail buffer, an alert — must call Retain before the emit callback
+// returns (or while it still holds the event otherwise retained).
+func (e *Event) Retain() { e.refs++ }
+
+// Release undoes one Retain. When no holder is left the event goes back
+// to its pool (if it came from one) and may be reset and refilled with a
+// later record: a holder must not touch it after Release.
+func (e *Event) Release() {
+	if e.refs > 0 {
+		e.refs--
+	}
+	if e.refs == 0 && e.pool != nil {
+		e.pool.Put(e)
+	}
+}
+
+// Retained reports whether someone holds the event (Retain without Release).
+func (e *Event) Retained() bool { return e.refs > 0 }
+
+// Reset empties the event, keeping its map's capacity. Caches keyed by the
+// event's address should also compare Epoch, which Reset changes.
+func (e *Event) Reset() {
+	clear(e.fields)
+	e.Time, e.Format, e.Index, e.File, e.Line = time.Time{}, "", "", "", 0
+	e.refs = 0
+	e.epoch++
+}
+
+// Epoch is how many times the event was Reset: an event's contents are
+// identified by its address and its epoch.
+func (e *Event) Epoch() uint64 { return e.epoch }
+
+// Pool recycles events nobody retained. A source gets each event it fills
+// from Get, and once the consumer's callback has returned, Puts it back;
+// an event retained then is not pooled until its last Release. A Pool is
+// not safe for concurrent use.
+type Pool struct {
+	free []*Event
+}
+
+// maxPooled bounds the events a pool keeps for reuse.
+const maxPooled = 1024
+
+// Get returns an empty event: a pooled one, or a new one with room for
+// hint fields.
+func (p *Pool) Get(hint int) *Event {
+	if n := len(p.free); n > 0 {
+		e := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		e.pooled = false
+		e.Reset()
+		return e
+	}
+	e := New(hint)
+	e.pool = p
+	return e
+}
+
+// Put returns an event got from p once its consumer is done with it; an
+// event still retained, already pooled, or from elsewhere is left alone.
+func (p *Pool) Put(e *Event) {
+	if e.pool != p || e.pooled || e.refs > 0 || len(p.free) >= maxPooled {
+		return
+	}
+	e.pooled = true
+	p.free = append(p.free, e)
+}
 
 // Get returns the value at path, or an Absent value.
 func (e *Event) Get(path string) Value { return e.fields[path] }
@@ -91,6 +171,7 @@ func (e *Event) Paths() []string {
 // Clone returns a deep-enough copy (values are immutable once stored).
 func (e *Event) Clone() *Event {
 	c := *e
+	c.refs, c.pooled, c.epoch, c.pool = 0, false, 0, nil
 	c.fields = make(map[string]Value, len(e.fields))
 	for k, v := range e.fields {
 		c.fields[k] = v

@@ -80,3 +80,42 @@ func TestValueString(t *testing.T) {
 		}
 	}
 }
+
+func TestPool(t *testing.T) {
+	var p Pool
+	a := p.Get(4)
+	a.SetStr("x", "1")
+	a.Line = 7
+	p.Put(a)
+	p.Put(a) // twice is once
+	b := p.Get(4)
+	if b != a || b.Len() != 0 || b.Line != 0 || b.Epoch() != 1 {
+		t.Fatalf("Get did not reuse the put event reset: same=%v len=%d line=%d epoch=%d", b == a, b.Len(), b.Line, b.Epoch())
+	}
+	if c := p.Get(4); c == a {
+		t.Fatal("an event handed out twice")
+	}
+	// A retained event stays out of the pool until its last Release.
+	b.Retain()
+	b.Retain()
+	p.Put(b)
+	if c := p.Get(4); c == b {
+		t.Fatal("a retained event was reused")
+	}
+	b.Release()
+	if c := p.Get(4); c == b {
+		t.Fatal("an event still retained once was reused")
+	}
+	b.Release()
+	if c := p.Get(4); c != b {
+		t.Fatal("the last Release did not return the event to its pool")
+	}
+	// Events not from the pool, and clones, are never pooled.
+	n := New(1)
+	p.Put(n)
+	cl := b.Clone()
+	p.Put(cl)
+	if c := p.Get(4); c == n || c == cl {
+		t.Fatal("pooled an event from elsewhere")
+	}
+}

@@ -82,7 +82,7 @@ func benchHunt(b *testing.B, corpus string) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		rd := &source.Reader{Formats: formats}
+		rd := &source.Reader{Formats: formats, Reuse: true} // as Run reads
 		var got int
 		if _, err := rd.Read(ctx, []string{path}, func(*event.Event) error { got++; return nil }); err != nil {
 			b.Fatal(err)

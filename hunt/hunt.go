@@ -97,6 +97,8 @@ func (e *Engine) StateStats() engine.StateStats {
 func (e *Engine) Fields() []string { return e.eng.Fields() }
 
 // Match runs every rule over ev and calls fn with an alert for each match.
+// Every event an alert (or the engine's state) holds is retained
+// (event.Event.Retain), so a source may reuse the others.
 func (e *Engine) Match(ev *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
 	var err error
 	e.eng.Match(ev, func(m *engine.Result) {
@@ -126,10 +128,12 @@ func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error
 		return nil
 	}
 	// A missing-event step of a sequence is a nil placeholder: the alert
-	// lists the events that occurred.
+	// lists the events that occurred. The alert holds them past Match, and
+	// the sink may keep it: the source must not reuse them.
 	evs := make([]*event.Event, 0, len(m.Events))
 	for _, ev := range m.Events {
 		if ev != nil {
+			ev.Retain()
 			evs = append(evs, ev)
 		}
 	}
@@ -173,7 +177,9 @@ func Run(ctx context.Context, e *Engine, opts Options, paths []string) (*Summary
 	start := time.Now()
 	counts := map[*rule.Rule]int{}
 	sum := &Summary{}
-	rd := &source.Reader{Formats: opts.Formats, Stdin: opts.Stdin, OnInput: opts.OnInput, Counter: opts.Counter}
+	// Events are reused unless retained: Match retains what alerts and
+	// stateful rules hold.
+	rd := &source.Reader{Formats: opts.Formats, Stdin: opts.Stdin, OnInput: opts.OnInput, Counter: opts.Counter, Reuse: true}
 	emit := func(r *rule.Rule, a *alert.Alert) error {
 		sum.Alerts++
 		counts[r]++

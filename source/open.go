@@ -25,6 +25,11 @@ type Reader struct {
 	OnInput func(name string, size int64)
 	// Counter, when set, wraps each input's raw byte stream (for progress).
 	Counter func(io.Reader) io.Reader
+	// Reuse lets formats reuse an emitted event for a later one unless emit
+	// called Retain on it (Input.Pool): set it only when emit retains
+	// every event it keeps past its return.
+	Reuse bool
+	pool  *event.Pool
 }
 
 // Result reports what was read.
@@ -158,12 +163,22 @@ func (r *Reader) readOne(ctx context.Context, name string, res *Result, emit fun
 	st := &Stats{Name: name, Format: f.Name()}
 	res.Inputs = append(res.Inputs, st)
 	in := &Input{Name: name, R: br, Stats: st}
+	if r.Reuse {
+		if r.pool == nil {
+			r.pool = &event.Pool{}
+		}
+		in.Pool = r.pool
+	}
 	err = f.Read(ctx, in, func(ev *event.Event) error {
 		st.Events++
 		if ev.Format == "" {
 			ev.Format = f.Name()
 		}
-		return emit(ev)
+		err := emit(ev)
+		if in.Pool != nil {
+			in.Pool.Put(ev) // unless retained, or not from the pool
+		}
+		return err
 	})
 	// A truncated or corrupt gzip stream is bad input, not a failure.
 	if err != nil && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {

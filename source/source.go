@@ -38,6 +38,20 @@ type Input struct {
 	Name  string    // file path, or "-" for standard input
 	R     io.Reader // decompressed; starts at the first byte of the stream
 	Stats *Stats
+	// Pool, when set, recycles events nobody retained (event.Pool): the
+	// format gets each event from NewEvent, and the reader puts it back
+	// once emit has returned. The consumer promises to Retain every event
+	// it keeps past emit.
+	Pool *event.Pool
+}
+
+// NewEvent returns an empty event to fill, with room for hint fields:
+// from the input's pool when it has one.
+func (in *Input) NewEvent(hint int) *event.Event {
+	if in.Pool != nil {
+		return in.Pool.Get(hint)
+	}
+	return event.New(hint)
 }
 
 // Stats counts what one input gave.

@@ -116,7 +116,7 @@ func (NDJSON) Read(ctx context.Context, in *source.Input, emit func(*event.Event
 	r := newReader(in, emit)
 	br := bufio.NewReaderSize(in.R, 64<<10)
 	if lineMode(br) {
-		return source.EachLine(ctx, &source.Input{Name: in.Name, R: br, Stats: in.Stats}, r.line)
+		return source.EachLine(ctx, &source.Input{Name: in.Name, R: br, Stats: in.Stats, Pool: in.Pool}, r.line)
 	}
 	return r.stream(ctx, br, 1, true)
 }
@@ -274,7 +274,7 @@ func str(v *fastjson.Value) string {
 
 // doc flattens one document into an event, finishes it and emits it.
 func (r *reader) doc(v *fastjson.Value, line int, meta bulkMeta) error {
-	ev := event.New(r.hint)
+	ev := r.in.NewEvent(r.hint)
 	r.flat.reset(ev)
 	o, _ := v.Object()
 	r.flat.object(o, 0, false)
