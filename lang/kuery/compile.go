@@ -181,6 +181,7 @@ func flatOr(xs []query.Expr) query.Expr {
 		op   query.MatchOp
 	}
 	at := map[key]int{}
+	owned := map[int]bool{} // out[i]'s Values is a slice of our own
 	var out []query.Expr
 	for _, x := range flat {
 		m, ok := x.(query.Match)
@@ -192,7 +193,11 @@ func flatOr(xs []query.Expr) query.Expr {
 		k := key{f.Path, m.Op}
 		if i, seen := at[k]; seen {
 			prev := out[i].(query.Match)
-			prev.Values = append(append([]string(nil), prev.Values...), m.Values...)
+			if !owned[i] {
+				prev.Values = append([]string(nil), prev.Values...)
+				owned[i] = true
+			}
+			prev.Values = append(prev.Values, m.Values...)
 			out[i] = prev
 			continue
 		}

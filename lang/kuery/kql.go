@@ -360,6 +360,18 @@ func (p *kqlParser) literal(what string) (kqlLit, error) {
 	var ps []piece
 loop:
 	for p.i < len(p.src) {
+		if j := p.spacesFrom(p.i); j > p.i {
+			// A run of spaces: "or" or "and" after it ends the literal
+			// here; otherwise the whole run belongs to it.
+			if p.keywordAt(p.i) {
+				break
+			}
+			for _, r := range p.src[p.i:j] {
+				ps = append(ps, piece{r: r})
+			}
+			p.i = j
+			continue
+		}
 		if p.keywordAt(p.i) {
 			break
 		}

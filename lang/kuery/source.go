@@ -13,6 +13,9 @@ type source struct {
 	text  string
 	base  query.Pos
 	lines []int // byte offsets of the starts of lines
+	// The last offset mapped and its column, so that mapping offsets in
+	// increasing order (as the parsers do) costs linear time.
+	lastOff, lastCol, lastLine int
 }
 
 func newSource(text string, base query.Pos) *source {
@@ -22,7 +25,7 @@ func newSource(text string, base query.Pos) *source {
 	if base.Col <= 0 {
 		base.Col = 1
 	}
-	s := &source{text: text, base: base, lines: []int{0}}
+	s := &source{text: text, base: base, lines: []int{0}, lastCol: 1}
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' {
 			s.lines = append(s.lines, i+1)
@@ -36,7 +39,12 @@ func newSource(text string, base query.Pos) *source {
 func (s *source) pos(off int) query.Pos {
 	off = min(max(off, 0), len(s.text))
 	l := sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > off }) - 1
-	col := utf8.RuneCountInString(s.text[s.lines[l]:off]) + 1
+	from, col := s.lines[l], 1
+	if l == s.lastLine && off >= s.lastOff && s.lastOff >= from {
+		from, col = s.lastOff, s.lastCol
+	}
+	col += utf8.RuneCountInString(s.text[from:off])
+	s.lastOff, s.lastCol, s.lastLine = off, col, l
 	p := query.Pos{File: s.base.File, Line: s.base.Line + l, Col: col}
 	if l == 0 {
 		p.Col = s.base.Col + col - 1
