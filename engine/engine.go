@@ -100,7 +100,7 @@ func (l *limiter) admit(r *Result, fn func(*Result)) {
 		}
 		return
 	}
-	cp := Result{ID: r.ID, Events: slices.Clone(r.Events), Keys: slices.Clone(r.Keys)}
+	cp := Result{ID: r.ID, Events: slices.Clone(r.Events), Keys: slices.Clone(r.Keys), Values: slices.Clone(r.Values)}
 	retain(cp.Events)
 	if len(l.kept) < l.n {
 		l.kept = append(l.kept, cp)
@@ -241,7 +241,16 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 		case query.Assign:
 			return 0, &query.Unsupported{Construct: "assign stage", Why: "not yet implemented by the engine"}
 		case query.Aggregate:
-			return 0, &query.Unsupported{Construct: "aggregation stage", Why: "stateful stages come with the correlation work"}
+			if p.state != nil || p.limit != nil {
+				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
+			}
+			c.guardTop = true
+			ap, err := c.aggregate(st)
+			c.guardTop = false
+			if err != nil {
+				return 0, err
+			}
+			p.state = ap
 		case query.Sequence:
 			if p.state != nil || p.limit != nil {
 				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
@@ -316,8 +325,12 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 type Result struct {
 	ID     int
 	Events []*event.Event
-	// Keys are the join-key values of a sequence or sample.
+	// Keys are the join-key values of a sequence or sample, the group-by
+	// values of an aggregation.
 	Keys []event.Value
+	// Values are an aggregation's outputs: the group-by values by name,
+	// then each aggregate by its As name (engine/aggregate.go).
+	Values []NamedValue
 }
 
 // Match evaluates every program against ev and calls fn with each match:

@@ -121,7 +121,7 @@ func TestScopeAndExplain(t *testing.T) {
 }
 
 func TestUnsupportedStages(t *testing.T) {
-	for _, st := range []query.Stage{query.Aggregate{}, query.Sequence{}, query.Extract{}, query.Assign{}} {
+	for _, st := range []query.Stage{query.Sequence{}, query.Extract{}, query.Assign{}} { // aggregations: aggregate_test.go
 		if _, err := New().Add(&query.Query{Stages: []query.Stage{st}}); err == nil {
 			t.Errorf("%T: no error", st)
 		}
