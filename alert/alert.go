@@ -5,7 +5,7 @@ package alert
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
+	"sort"
 	"time"
 
 	"github.com/firewarden/firewarden/event"
@@ -132,21 +132,32 @@ func processOf(ev *event.Event, prefix string) *Process {
 	return p
 }
 
-// idOf hashes the rule id and where each event came from (or its own id and
-// time), so the same events always give the same alert id.
+// idOf hashes the rule id and, for each event, its time and its content
+// (every field, in path order), so the same events always give the same
+// alert id — also when a rotated log is read again under another name —
+// while distinct records that share an audit serial (three NETFILTER_CFG
+// records of one nft command) stay distinct.
 func idOf(r *rule.Rule, events []*event.Event) string {
 	h := sha256.New()
 	h.Write([]byte(r.ID))
 	h.Write([]byte{0})
 	h.Write([]byte(r.Path))
+	var paths []string
 	for _, ev := range events {
 		h.Write([]byte{0})
-		if id := ev.Get("event.id").String(); id != "" {
-			h.Write([]byte(id))
-		} else if ev.File != "" {
-			h.Write([]byte(ev.File + ":" + strconv.Itoa(ev.Line)))
-		}
 		h.Write([]byte(ev.Time.UTC().Format(time.RFC3339Nano)))
+		paths = paths[:0]
+		ev.Range(func(p string, _ event.Value) bool {
+			paths = append(paths, p)
+			return true
+		})
+		sort.Strings(paths)
+		for _, p := range paths {
+			h.Write([]byte{1})
+			h.Write([]byte(p))
+			h.Write([]byte{2})
+			h.Write([]byte(ev.Get(p).String()))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }

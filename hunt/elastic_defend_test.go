@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,12 +61,17 @@ func TestSeedEQLOnDefendEvents(t *testing.T) {
 		{"ls -la (the sample as captured)", nil, nil, false, false},
 	}
 	var in bytes.Buffer
-	for _, tc := range tests {
+	for i, tc := range tests {
 		var hit map[string]any
 		if err := json.Unmarshal(raw, &hit); err != nil {
 			t.Fatal(err)
 		}
-		p := hit["_source"].(map[string]any)["process"].(map[string]any)
+		// Each case is its own document: its own event.id and _id (an
+		// alert's id hashes event.id, and a repeated id is a duplicate).
+		src := hit["_source"].(map[string]any)
+		src["event"].(map[string]any)["id"] = fmt.Sprintf("case-%d", i)
+		hit["_id"] = fmt.Sprintf("case-%d", i)
+		p := src["process"].(map[string]any)
 		if tc.args != nil {
 			p["name"], p["args"], p["args_count"] = tc.args[0], tc.args, len(tc.args)
 			p["executable"] = "/usr/sbin/" + tc.args[0]

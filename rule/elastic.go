@@ -11,7 +11,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/lang/eql"
+	"github.com/firewarden/firewarden/lang/kuery"
 	"github.com/firewarden/firewarden/query"
 )
 
@@ -301,31 +303,261 @@ func (d *elasticDoc) rule(doc map[string]any) (*Rule, error) {
 	r.LogSource = strings.Join(r.Index, ",")
 
 	r.Type = strings.ToLower(r.Type)
-	r.Language = lang
-	if r.Type != "eql" {
-		return r, &query.Unsupported{Pos: d.at("rule.type"), Construct: "rule type " + r.Type, Why: "firewarden runs eql rules; this rule is listed but not run"}
+	r.Language = strings.ToLower(lang)
+	if r.ExceptionLists, err = d.exceptionLists(rt); err != nil {
+		return r, err
 	}
-	r.Language = "eql"
-	if lang != "" && !strings.EqualFold(lang, "eql") {
-		return r, d.errorf("rule.language", "rule.language %q in an eql rule, expected eql", lang)
+	if r.Suppression, err = d.suppression(rt); err != nil {
+		return r, err
 	}
-	// Kibana applies these outside the query; running the rule without
-	// them would raise alerts Kibana does not.
-	for _, k := range []string{"exceptions_list", "filters"} {
-		if v, ok := rt[k]; ok && !isEmpty(v) {
-			return r, &query.Unsupported{Pos: d.at("rule." + k), Construct: "rule." + k, Why: "applied by Kibana outside the query; firewarden would alert where Kibana does not"}
-		}
+	switch r.Type {
+	case "eql", "query", "threshold", "new_terms":
+	default:
+		return r, &query.Unsupported{Pos: d.at("rule.type"), Construct: "rule type " + r.Type, Why: "firewarden runs eql, query, threshold and new_terms rules; this rule is listed but not run"}
+	}
+	// Kibana applies query DSL filters outside the query; running the rule
+	// without them would raise alerts Kibana does not.
+	if v, ok := rt["filters"]; ok && !isEmpty(v) {
+		return r, &query.Unsupported{Pos: d.at("rule.filters"), Construct: "rule.filters", Why: "query DSL filters applied by Kibana outside the query; firewarden would alert where Kibana does not"}
 	}
 	if strings.TrimSpace(text) == "" {
-		return r, d.errorf("rule.query", "rule.query is missing or empty, expected an EQL query")
+		return r, d.errorf("rule.query", "rule.query is missing or empty, expected a query")
 	}
-	q, err := eql.Compile(text, eql.Options{Base: d.queryStart()})
+	var q *query.Query
+	if r.Type == "eql" {
+		r.Language = "eql"
+		if lang != "" && !strings.EqualFold(lang, "eql") {
+			return r, d.errorf("rule.language", "rule.language %q in an eql rule, expected eql", lang)
+		}
+		q, err = eql.Compile(text, eql.Options{Base: d.queryStart()})
+	} else {
+		switch r.Language {
+		case "":
+			r.Language = kuery.KQL
+		case kuery.KQL, kuery.Lucene:
+		default:
+			return r, d.errorf("rule.language", "rule.language %q in a %s rule, expected kuery or lucene", lang, r.Type)
+		}
+		q, err = kuery.Compile(text, r.Language, kuery.Options{Base: d.queryStart()})
+	}
 	if err != nil {
 		return r, err
+	}
+	switch r.Type {
+	case "threshold":
+		if r.Threshold, err = d.threshold(rt); err != nil {
+			return r, err
+		}
+		q.Stages = append(q.Stages, r.Threshold.stage(r.Schedule.LookBack))
+	case "new_terms":
+		if r.NewTerms, err = d.newTerms(rt); err != nil {
+			return r, err
+		}
 	}
 	q.Index = r.Index
 	r.Query = q
 	return r, nil
+}
+
+// stage is the threshold as an aggregation over the rule's look-back:
+// count (and distinct counts) per group, alerting when all bounds hold.
+func (t *Threshold) stage(window time.Duration) query.Aggregate {
+	agg := query.Aggregate{Window: window, Names: t.Fields, Funcs: []query.AggFunc{{Name: "count", As: "_count"}}}
+	for _, f := range t.Fields {
+		agg.GroupBy = append(agg.GroupBy, query.Field{Path: f})
+	}
+	having := []query.Expr{query.Compare{Op: query.Ge, L: query.Field{Path: "_count"}, R: query.Lit{V: event.IntV(int64(t.Value))}}}
+	for i, c := range t.Cardinality {
+		as := fmt.Sprintf("_cardinality_%d", i)
+		agg.Funcs = append(agg.Funcs, query.AggFunc{Name: "distinct", Field: query.Field{Path: c.Field}, As: as})
+		having = append(having, query.Compare{Op: query.Ge, L: query.Field{Path: as}, R: query.Lit{V: event.IntV(int64(c.Value))}})
+	}
+	if len(having) == 1 {
+		agg.Having = having[0]
+	} else {
+		agg.Having = query.And{X: having}
+	}
+	return agg
+}
+
+// table reads an optional sub-table.
+func (d *elasticDoc) table(t map[string]any, key string) (map[string]any, error) {
+	v, ok := t[key]
+	if !ok {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, d.errorf("rule."+key, "rule.%s is %s, expected a table", key, tomlType(v))
+	}
+	return m, nil
+}
+
+// tables reads an optional array of tables.
+func (d *elasticDoc) tables(t map[string]any, table, key string) ([]map[string]any, error) {
+	v, ok := t[key]
+	if !ok {
+		return nil, nil
+	}
+	switch v := v.(type) {
+	case []map[string]any:
+		return v, nil
+	case []any:
+		out := make([]map[string]any, 0, len(v))
+		for i, e := range v {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, d.errorf(table+"."+key, "%s.%s[%d] is %s, expected a table", table, key, i, tomlType(e))
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return nil, d.errorf(table+"."+key, "%s.%s is %s, expected an array of tables", table, key, tomlType(v))
+}
+
+func (d *elasticDoc) threshold(rt map[string]any) (*Threshold, error) {
+	tt, err := d.table(rt, "threshold")
+	if err != nil {
+		return nil, err
+	}
+	if tt == nil {
+		return nil, d.errorf("rule.type", "a threshold rule without [rule.threshold], expected field and value")
+	}
+	t := &Threshold{}
+	if t.Fields, err = d.strs(tt, "rule.threshold", "field"); err != nil {
+		return nil, err
+	}
+	if len(t.Fields) > 5 {
+		return nil, d.errorf("rule.threshold.field", "rule.threshold.field has %d fields, expected at most 5", len(t.Fields))
+	}
+	v, ok, err := d.integer(tt, "rule.threshold", "value", 1, 1<<31-1)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, d.errorf("rule.threshold", "rule.threshold.value is missing, expected the number of events that raises an alert")
+	}
+	t.Value = int(v)
+	cs, err := d.tables(tt, "rule.threshold", "cardinality")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		f, err := d.str(c, "rule.threshold.cardinality", "field")
+		if err != nil {
+			return nil, err
+		}
+		n, ok, err := d.integer(c, "rule.threshold.cardinality", "value", 1, 1<<31-1)
+		if err != nil {
+			return nil, err
+		}
+		if f == "" || !ok {
+			return nil, d.errorf("rule.threshold.cardinality", "a threshold cardinality needs field and value")
+		}
+		t.Cardinality = append(t.Cardinality, Cardinality{Field: f, Value: int(n)})
+	}
+	return t, nil
+}
+
+func (d *elasticDoc) newTerms(rt map[string]any) (*NewTerms, error) {
+	nt, err := d.table(rt, "new_terms")
+	if err != nil {
+		return nil, err
+	}
+	if nt == nil {
+		return nil, d.errorf("rule.type", "a new_terms rule without [rule.new_terms], expected new_terms_fields and history_window_start")
+	}
+	n := &NewTerms{}
+	if n.Fields, err = d.strs(nt, "rule.new_terms", "value"); err != nil {
+		return nil, err
+	}
+	if len(n.Fields) < 1 || len(n.Fields) > 3 {
+		return nil, d.errorf("rule.new_terms.value", "rule.new_terms has %d fields, expected 1 to 3", len(n.Fields))
+	}
+	hs, err := d.tables(nt, "rule.new_terms", "history_window_start")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hs {
+		v, err := d.str(h, "rule.new_terms.history_window_start", "value")
+		if err != nil {
+			return nil, err
+		}
+		hist, ok := parseFrom(v)
+		if !ok || hist <= 0 {
+			return nil, d.errorf("rule.new_terms.history_window_start", "history_window_start %q, expected date math such as now-14d", v)
+		}
+		n.History = hist
+	}
+	if n.History == 0 {
+		return nil, d.errorf("rule.new_terms", "rule.new_terms without history_window_start, expected one such as now-14d")
+	}
+	return n, nil
+}
+
+// suppression reads [rule.alert_suppression]: group_by (1 to 3 fields),
+// duration {value, unit} (default: the rule's interval, as Kibana's "per
+// rule execution"), missing_fields_strategy (suppress, the default, or
+// doNotSuppress).
+func (d *elasticDoc) suppression(rt map[string]any) (*Suppression, error) {
+	st, err := d.table(rt, "alert_suppression")
+	if err != nil || st == nil {
+		return nil, err
+	}
+	s := &Suppression{SuppressMissing: true}
+	if s.GroupBy, err = d.strs(st, "rule.alert_suppression", "group_by"); err != nil {
+		return nil, err
+	}
+	if len(s.GroupBy) > 3 {
+		return nil, d.errorf("rule.alert_suppression.group_by", "alert_suppression.group_by has %d fields, expected at most 3", len(s.GroupBy))
+	}
+	if dt, ok := st["duration"].(map[string]any); ok {
+		v, _, err := d.integer(dt, "rule.alert_suppression.duration", "value", 1, 1<<31-1)
+		if err != nil {
+			return nil, err
+		}
+		u, err := d.str(dt, "rule.alert_suppression.duration", "unit")
+		if err != nil {
+			return nil, err
+		}
+		dur, ok := parseDuration(strconv.FormatInt(v, 10) + u)
+		if !ok || dur <= 0 {
+			return nil, d.errorf("rule.alert_suppression.duration", "alert_suppression.duration %d%s, expected a value and a unit s, m or h", v, u)
+		}
+		s.Duration = dur
+	}
+	switch m, err := d.str(st, "rule.alert_suppression", "missing_fields_strategy"); {
+	case err != nil:
+		return nil, err
+	case m == "" || m == "suppress":
+	case m == "doNotSuppress":
+		s.SuppressMissing = false
+	default:
+		return nil, d.errorf("rule.alert_suppression.missing_fields_strategy", "missing_fields_strategy %q, expected suppress or doNotSuppress", m)
+	}
+	return s, nil
+}
+
+// exceptionLists reads [[rule.exceptions_list]]: the list ids the rule
+// applies (package exception reads the lists themselves).
+func (d *elasticDoc) exceptionLists(rt map[string]any) ([]string, error) {
+	ls, err := d.tables(rt, "rule", "exceptions_list")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, l := range ls {
+		id, err := d.str(l, "rule.exceptions_list", "list_id")
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
+			return nil, d.errorf("rule.exceptions_list", "an exceptions_list entry without list_id")
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 func isEmpty(v any) bool {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -189,27 +190,63 @@ func TestParseElasticDefaults(t *testing.T) {
 	}
 }
 
-// TestParseElasticTypes: every rule type but eql loads as a refusal that
-// names the type and points at it, with the metadata kept.
+// TestParseElasticTypes: query, threshold and new_terms rules compile
+// (their query is KQL); the other types load as refusals that name the
+// type and point at it, with the metadata kept.
 func TestParseElasticTypes(t *testing.T) {
+	kql := `process.name:"iptables" and process.args:("-F" or "--flush")`
 	for _, typ := range []string{"query", "threshold", "new_terms", "esql", "machine_learning", "threat_match"} {
 		t.Run(typ, func(t *testing.T) {
 			src := strings.Replace(fullRule, `type = "eql"`, `type = "`+typ+`"`, 1)
 			src = strings.Replace(src, `language = "eql"`, `language = "kuery"`, 1)
+			src = queryRe.ReplaceAllLiteralString(src, "query = '''\n"+kql+"\n'''")
+			switch typ {
+			case "threshold":
+				src += "\n[rule.threshold]\nfield = [\"host.id\", \"process.parent.executable\"]\nvalue = 3\n[[rule.threshold.cardinality]]\nfield = \"process.args\"\nvalue = 2\n"
+			case "new_terms":
+				src += "\n[rule.new_terms]\nfield = \"new_terms_fields\"\nvalue = [\"host.id\", \"user.name\"]\n[[rule.new_terms.history_window_start]]\nfield = \"history_window_start\"\nvalue = \"now-14d\"\n"
+			}
 			r, err := ParseElastic("t.toml", []byte(src))
-			var u *query.Unsupported
-			if !errors.As(err, &u) || u.Construct != "rule type "+typ {
-				t.Fatalf("error %v, want unsupported rule type %s", err, typ)
+			if r == nil || r.Name != "Firewall Flush" || r.Type != typ || r.Language != "kuery" || len(r.Threat) != 2 {
+				t.Fatalf("metadata: %+v", r)
 			}
-			if u.Pos != (query.Pos{File: "t.toml", Line: 47, Col: 8}) {
-				t.Errorf("position %v, want t.toml:47:8 (the type's value)", u.Pos)
+			switch typ {
+			case "query", "threshold", "new_terms":
+				if err != nil || r.Query == nil {
+					t.Fatalf("refused: %v", err)
+				}
+			default:
+				var u *query.Unsupported
+				if !errors.As(err, &u) || u.Construct != "rule type "+typ {
+					t.Fatalf("error %v, want unsupported rule type %s", err, typ)
+				}
+				if u.Pos != (query.Pos{File: "t.toml", Line: 47, Col: 8}) {
+					t.Errorf("position %v, want t.toml:47:8 (the type's value)", u.Pos)
+				}
+				if r.Query != nil {
+					t.Error("a refused rule has a query")
+				}
 			}
-			if r == nil || r.Name != "Firewall Flush" || r.Type != typ || r.Language != "kuery" || r.Query != nil || len(r.Threat) != 2 {
-				t.Errorf("metadata: %+v", r)
+			switch typ {
+			case "threshold":
+				th := r.Threshold
+				if th == nil || len(th.Fields) != 2 || th.Value != 3 || len(th.Cardinality) != 1 || th.Cardinality[0] != (Cardinality{"process.args", 2}) {
+					t.Errorf("threshold %+v", th)
+				}
+				agg, ok := r.Query.Stages[len(r.Query.Stages)-1].(query.Aggregate)
+				if !ok || agg.Window != r.Schedule.LookBack || len(agg.GroupBy) != 2 || len(agg.Funcs) != 2 {
+					t.Errorf("threshold stage %+v", r.Query.Stages)
+				}
+			case "new_terms":
+				if nt := r.NewTerms; nt == nil || len(nt.Fields) != 2 || nt.History != 14*24*time.Hour {
+					t.Errorf("new terms %+v", nt)
+				}
 			}
 		})
 	}
 }
+
+var queryRe = regexp.MustCompile(`(?s)query = '''.*?'''`)
 
 // TestParseElasticErrors: every bad file is refused with the position of
 // the offending value and what was expected.
@@ -252,7 +289,11 @@ func TestParseElasticErrors(t *testing.T) {
 		{"tactic name not a string", base + "[[rule.threat]]\n[rule.threat.tactic]\nname = 5\n", "e.toml:9:8", "rule.threat[0].tactic.name is an integer"},
 		{"language", set("language", `"kuery"`), "e.toml:7:12", `rule.language "kuery" in an eql rule, expected eql`},
 		{"empty query", set("query", `"  "`), "e.toml:6:9", "rule.query is missing or empty"},
-		{"exceptions", set("exceptions_list", `[{id = "l", list_id = "x"}]`), "e.toml:7:19", "unsupported: rule.exceptions_list"},
+		{"kuery language", strings.Replace(set("language", `"sql"`), `type = "eql"`, `type = "query"`, 1), "e.toml:7:12", `rule.language "sql" in a query rule, expected kuery or lucene`},
+		{"threshold without table", strings.Replace(set("language", `"kuery"`), `type = "eql"`, `type = "threshold"`, 1), "e.toml:5:8", "a threshold rule without [rule.threshold]"},
+		{"suppression fields", set("alert_suppression", `{group_by = ["a", "b", "c", "d"]}`), "e.toml:7:21", "alert_suppression.group_by has 4 fields, expected at most 3"},
+		{"suppression strategy", set("alert_suppression", `{group_by = ["a"], missing_fields_strategy = "maybe"}`), "e.toml:7:21", `missing_fields_strategy "maybe"`},
+		{"exceptions without list_id", set("exceptions_list", `[{id = "l"}]`), "e.toml:7:19", "an exceptions_list entry without list_id"},
 		{"filters", set("filters", `[{query = {match_phrase = {"a" = "b"}}}]`), "e.toml:7:11", "unsupported: rule.filters"},
 	}
 	for _, tc := range tests {
@@ -421,7 +462,7 @@ func TestLoadTOMLFiles(t *testing.T) {
 		}
 	}
 	write("a_bad.toml", "[rule]\nname = \"unterminated\n")
-	write("b_new_terms.toml", strings.Replace(fullRule, `type = "eql"`, `type = "new_terms"`, 1))
+	write("b_esql.toml", strings.Replace(fullRule, `type = "eql"`, `type = "esql"`, 1))
 	write("c_eql.toml", fullRule)
 	write("d.yml", "title: x\nlogsource: {product: linux, category: process_creation}\ndetection:\n  s: {Image: /x}\n  condition: s\n")
 	set, err := LoadPaths([]string{dir})
@@ -438,8 +479,8 @@ func TestLoadTOMLFiles(t *testing.T) {
 	if r, ok := byPath["a_bad.toml"]; !ok || r.Rule != nil || !strings.Contains(r.Err.Error(), "a_bad.toml:2:21: TOML: strings cannot contain newlines") {
 		t.Errorf("bad TOML: %+v", r)
 	}
-	if r, ok := byPath["b_new_terms.toml"]; !ok || r.Rule == nil || r.Rule.Name != "Firewall Flush" || !strings.Contains(r.Err.Error(), "unsupported: rule type new_terms") {
-		t.Errorf("new_terms: %+v", r)
+	if r, ok := byPath["b_esql.toml"]; !ok || r.Rule == nil || r.Rule.Name != "Firewall Flush" || !strings.Contains(r.Err.Error(), "unsupported: rule type esql") {
+		t.Errorf("esql: %+v", r)
 	}
 	var names []string
 	for _, r := range set.Rules {
@@ -461,6 +502,15 @@ func TestLoadTOMLFiles(t *testing.T) {
 // TestElasticCorpus loads every rule of Elastic's Linux and cross-platform
 // rule sets: each file yields its metadata; rules other than eql are
 // refused by type; eql rules go to the compiler, whose counts are reported.
+// runs reports whether firewarden runs Elastic rules of this type.
+func runs(typ string) bool {
+	switch typ {
+	case "eql", "query", "threshold", "new_terms":
+		return true
+	}
+	return false
+}
+
 func TestElasticCorpus(t *testing.T) {
 	tests := []struct {
 		dir   string
@@ -487,10 +537,10 @@ func TestElasticCorpus(t *testing.T) {
 				all = append(all, rf.Rule)
 				var u *query.Unsupported
 				isType := errors.As(rf.Err, &u) && strings.HasPrefix(u.Construct, "rule type ")
-				if (rf.Rule.Type == "eql") == isType {
+				if runs(rf.Rule.Type) == isType {
 					t.Errorf("%s: type %s refused with %v", rf.Path, rf.Rule.Type, rf.Err)
 				}
-				if rf.Rule.Type == "eql" {
+				if runs(rf.Rule.Type) {
 					key := "other"
 					if isPlaceholder(rf.Err) {
 						key = "compiler not written yet"
@@ -525,9 +575,10 @@ func TestElasticCorpus(t *testing.T) {
 			if set.Files != len(all) {
 				t.Errorf("%d files, %d rules read", set.Files, len(all))
 			}
-			t.Logf("%d files; by type %v; eql: %d compiled, refused by the compiler %v", set.Files, types, len(set.Rules), compileErrs)
-			if len(set.Rules) != tc.types["eql"] {
-				t.Errorf("%d of %d eql rules compiled", len(set.Rules), tc.types["eql"])
+			want := tc.types["eql"] + tc.types["query"] + tc.types["threshold"] + tc.types["new_terms"]
+			t.Logf("%d files; by type %v; eql, query, threshold and new_terms: %d of %d compiled, refused by the compiler %v", set.Files, types, len(set.Rules), want, compileErrs)
+			if len(set.Rules) != want {
+				t.Errorf("%d of %d eql, query, threshold and new_terms rules compiled", len(set.Rules), want)
 			}
 		})
 	}
@@ -589,8 +640,8 @@ func FuzzParseElastic(f *testing.F) {
 		}
 		r, err := ParseElastic("f.toml", data)
 		if err == nil {
-			if r == nil || r.Query == nil || r.Type != "eql" {
-				t.Fatalf("accepted without a compiled eql rule: %+v", r)
+			if r == nil || r.Query == nil || !runs(r.Type) {
+				t.Fatalf("accepted without a compiled rule: %+v", r)
 			}
 			return
 		}

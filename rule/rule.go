@@ -56,6 +56,47 @@ type Rule struct {
 	Filters []string
 	// Text is the rule as written.
 	Text string
+	// Threshold, NewTerms: an Elastic threshold or new_terms rule's own
+	// parameters (the query then selects the events they count).
+	Threshold *Threshold
+	NewTerms  *NewTerms
+	// Suppression groups the rule's alerts (Elastic's alert_suppression).
+	Suppression *Suppression
+	// ExceptionLists are the ids of the Elastic exception lists the rule
+	// applies (its exceptions_list); see package exception.
+	ExceptionLists []string
+}
+
+// Threshold is an Elastic threshold rule: an alert when the events of one
+// group (Fields' values; no fields: all events) within the look-back reach
+// Value, and each Cardinality field has at least its Value distinct values.
+type Threshold struct {
+	Fields      []string
+	Value       int
+	Cardinality []Cardinality
+}
+
+// Cardinality is a distinct-count bound of a threshold rule.
+type Cardinality struct {
+	Field string
+	Value int
+}
+
+// NewTerms is an Elastic new_terms rule: an alert when the combination of
+// Fields' values of a matching event was not seen within History before it.
+type NewTerms struct {
+	Fields  []string
+	History time.Duration
+}
+
+// Suppression groups alerts by up to three fields for Duration: after the
+// first alert of a group, the group's others are counted, not raised.
+// With SuppressMissing false an alert missing a group field is never
+// suppressed (Elastic's doNotSuppress).
+type Suppression struct {
+	GroupBy         []string
+	Duration        time.Duration
+	SuppressMissing bool
 }
 
 // Schedule is the rule's own run schedule where its ecosystem has one.

@@ -10,17 +10,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/firewarden/firewarden/alert"
+	"github.com/firewarden/firewarden/exception"
+	"github.com/firewarden/firewarden/history"
 	"github.com/firewarden/firewarden/hunt"
 	"github.com/firewarden/firewarden/query"
 	"github.com/firewarden/firewarden/rule"
@@ -156,6 +160,9 @@ func newHunt() *cobra.Command {
 	var rf ruleFlags
 	var format string
 	var verbose, quiet, noProgress, failOnAlert, strictIndex bool
+	var exceptionFiles, suppressBy []string
+	var historyPath string
+	var suppressFor time.Duration
 	cmd := &cobra.Command{
 		Use:   "hunt [flags] PATH...",
 		Short: "Run rules over telemetry files, folders or standard input (-)",
@@ -206,8 +213,24 @@ logs-auditd.log-default, …; see docs/elastic.md), as Kibana would.
 			if err != nil {
 				return err
 			}
-			eng, engRefused := hunt.CompileWith(set.Rules, hunt.CompileOptions{StrictIndex: strictIndex})
-			refused := append(set.Refused, engRefused...)
+			copts := hunt.CompileOptions{StrictIndex: strictIndex}
+			var xerrs []rule.Refusal
+			if copts.Exceptions, xerrs, err = loadExceptions(exceptionFiles); err != nil {
+				return err
+			}
+			if copts.Suppression, err = suppressionFlag(suppressBy, suppressFor); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if historyPath != "" {
+				h, err := history.Open(historyPath, 0)
+				if err != nil {
+					return err
+				}
+				defer h.Close()
+				copts.History = h
+			}
+			eng, engRefused := hunt.CompileWith(set.Rules, copts)
+			refused := append(append(set.Refused, xerrs...), engRefused...)
 			opts := hunt.Options{Formats: formats(), Stdin: cmd.InOrStdin(), Sink: sink}
 			if !noProgress && !quiet && isTerminal(errOut) {
 				addProgress(&opts, errOut, args)
@@ -238,7 +261,55 @@ logs-auditd.log-default, …; see docs/elastic.md), as Kibana would.
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar")
 	cmd.Flags().BoolVar(&failOnAlert, "fail-on-alert", false, "exit with code 5 when any alert is raised")
 	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
+	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
+	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across runs (bbolt; default: memory only)")
+	cmd.Flags().StringSliceVar(&suppressBy, "suppress-by", nil, "suppress alerts of a rule that share these fields (up to 3), for rules without their own alert_suppression")
+	cmd.Flags().DurationVar(&suppressFor, "suppress-for", 0, "with --suppress-by: how long a group's later alerts are suppressed (default: the rule's interval, else 5m)")
 	return cmd
+}
+
+// loadExceptions reads exceptions files; a bad exception is a refusal (with
+// its position) that stops nothing else.
+func loadExceptions(paths []string) ([]*exception.Exception, []rule.Refusal, error) {
+	var out []*exception.Exception
+	var refused []rule.Refusal
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		var xs []*exception.Exception
+		var errs []error
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yml", ".yaml":
+			xs, errs = exception.ParseYAML(p, data)
+		case ".ndjson", ".json":
+			xs, errs = exception.ParseKibana(p, data)
+		default:
+			return nil, nil, &exitError{exitUsage, fmt.Errorf("--exceptions %s: expected a .yml firewarden exceptions file or a .ndjson Kibana export", p)}
+		}
+		out = append(out, xs...)
+		for _, err := range errs {
+			refused = append(refused, rule.Refusal{Path: p, Err: err})
+		}
+	}
+	return out, refused, nil
+}
+
+func suppressionFlag(by []string, d time.Duration) (*rule.Suppression, error) {
+	if len(by) == 0 {
+		if d != 0 {
+			return nil, fmt.Errorf("--suppress-for needs --suppress-by")
+		}
+		return nil, nil
+	}
+	if len(by) > 3 {
+		return nil, fmt.Errorf("--suppress-by: %d fields, expected at most 3", len(by))
+	}
+	if d < 0 {
+		return nil, fmt.Errorf("--suppress-for %v: expected a positive duration", d)
+	}
+	return &rule.Suppression{GroupBy: by, Duration: d, SuppressMissing: true}, nil
 }
 
 // addProgress shows a byte progress bar when the inputs are large.

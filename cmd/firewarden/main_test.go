@@ -247,7 +247,7 @@ reference = "https://attack.mitre.org/tactics/TA0005/"
 // with its position, and neither stops the others.
 func TestRulesCheckElastic(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "a_new_terms.toml"), []byte(elasticRule("new_terms", `process.name:"iptables"`)), 0o644)
+	os.WriteFile(filepath.Join(dir, "a_esql.toml"), []byte(elasticRule("esql", `from logs-* | where process.name == "iptables"`)), 0o644)
 	os.WriteFile(filepath.Join(dir, "b_bad.toml"), []byte("[rule]\nname = 'x'\nrisk_score = [\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "c_eql.toml"), []byte(elasticRule("eql", `process where process.name == "iptables" and process.args == "-F"`)), 0o644)
 	out, _, code := run(t, "", "rules", "check", dir)
@@ -255,10 +255,10 @@ func TestRulesCheckElastic(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, exitRefused)
 	}
 	for _, want := range []string{
-		"a_new_terms.toml:17:8: unsupported: rule type new_terms",
+		"a_esql.toml:17:8: unsupported: rule type esql",
 		"b_bad.toml:3:15: TOML: unexpected EOF",
 		"3 file(s): ",
-		"(rule types not yet supported: 1 new_terms)",
+		"(rule types not yet supported: 1 esql)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rules check output lacks %q:\n%s", want, out)
@@ -269,7 +269,7 @@ func TestRulesCheckElastic(t *testing.T) {
 	}
 	out, errs, code := run(t, "", "rules", "list", "--no-builtin", "--rules", dir)
 	if code != exitOK || !strings.Contains(out, "Iptables Flush (eql)") || !strings.Contains(out, "eql") ||
-		!strings.Contains(out, "TA0005,T1562,T1562.004,T1686") || !strings.Contains(errs, "2 rule(s) refused (rule types not yet supported: 1 new_terms)") {
+		!strings.Contains(out, "TA0005,T1562,T1562.004,T1686") || !strings.Contains(errs, "2 rule(s) refused (rule types not yet supported: 1 esql)") {
 		t.Errorf("rules list (exit %d):\n%s%s", code, out, errs)
 	}
 }
