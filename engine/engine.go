@@ -25,6 +25,10 @@ type Engine struct {
 	scopes []*scope
 	progs  []*Program
 	ctx    ctx
+	// aux evaluates events other than Match's current one (MatchOne,
+	// Explain of an earlier event), leaving ctx's caches and generation
+	// alone.
+	aux *ctx
 
 	// NoPrefilter turns the literal prefilter off (for measurements and
 	// equivalence tests); results are the same either way.
@@ -68,6 +72,14 @@ type stateful interface {
 	feed(k *ctx, emit func(*Result))
 	flush(emit func(*Result))
 	state() *StateStats
+}
+
+// waker is a stateful stage the prefilter may skip for an event none of
+// its steps (including until and missing steps) can match, except when
+// due says it has work that does not depend on matching: feeding it such
+// an event must then be the same as not feeding it.
+type waker interface {
+	due(gen uint64) bool
 }
 
 // limiter is EQL's head and tail: the first (last) N results. Pipes
@@ -299,6 +311,8 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 	}
 	if p.state == nil {
 		p.req, p.hasReq = required(&c, query.And{X: all})
+	} else {
+		p.req, p.hasReq = stepLiterals(&c, q.Stages)
 	}
 	// Only now commit: a failed compile leaves the engine as it was (slots
 	// added for a failed program are harmless).
@@ -355,7 +369,7 @@ func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 		checked := inScope
 	progs:
 		for _, id := range s.progs {
-			if usePF && e.cand[id] != c.gen && !e.pf.always[id] {
+			if usePF && e.cand[id] != c.gen && !e.pf.always[id] && !e.progs[id].due(c.gen) {
 				continue
 			}
 			if !checked {
@@ -381,6 +395,13 @@ func (e *Engine) Match(ev *event.Event, fn func(*Result)) {
 			e.sink(p, fn)(&e.res)
 		}
 	}
+}
+
+// due reports whether p's stateful stage has time-based work to do on the
+// event of generation gen even if none of its steps can match it.
+func (p *Program) due(gen uint64) bool {
+	w, ok := p.state.(waker)
+	return ok && w.due(gen)
 }
 
 // sink is where program p's results go: through its head/tail limit.
@@ -422,12 +443,29 @@ func (e *Engine) State(id int) *StateStats {
 	return st
 }
 
-// use makes ev the current event, keeping the per-event caches when it
-// already is (Explain called from inside Match's callback). A source may
-// reuse an event for the next record (event.Event.Reset), so the event is
-// the same one only if its epoch is too.
+// use returns the evaluation context of ev: Match's own when ev is its
+// current event (Explain called from inside Match's callback), whose
+// per-event caches are then shared; otherwise a separate one, so that
+// evaluating another event — a sequence's earlier event being explained
+// while Match is under way — does not disturb Match's event, generation
+// or prefilter marks. A source may reuse an event for the next record
+// (event.Event.Reset), so the event is the same one only if its epoch is
+// too.
 func (e *Engine) use(ev *event.Event) *ctx {
-	c := &e.ctx
+	if c := &e.ctx; c.ev == ev && c.epoch == ev.Epoch() {
+		return c
+	}
+	c := e.aux
+	if c == nil {
+		c = &ctx{e: e}
+		e.aux = c
+	}
+	if len(c.slots) < len(e.ctx.slots) {
+		c.slots = append(c.slots, make([]slot, len(e.ctx.slots)-len(c.slots))...)
+	}
+	if len(c.kw) < len(e.ctx.kw) {
+		c.kw = append(c.kw, make([]kwTexts, len(e.ctx.kw)-len(c.kw))...)
+	}
 	if c.ev != ev || c.epoch != ev.Epoch() {
 		c.ev, c.epoch = ev, ev.Epoch()
 		c.gen++

@@ -83,6 +83,43 @@ func required(c *compiler, x query.Expr) (lits []lit, ok bool) {
 	return nil, false
 }
 
+// stepLiterals is what a stateful program requires of an event to do
+// anything with it: the union of the literals required by each step of its
+// sequence (until and missing steps included) or sample. ok is false when
+// a step has no derivable set, or the program has no such stage.
+func stepLiterals(c *compiler, stages []query.Stage) (lits []lit, ok bool) {
+	var xs []query.Expr
+	for _, st := range stages {
+		switch st := st.(type) {
+		case query.Sequence:
+			for _, s := range st.Steps {
+				xs = append(xs, s.Filter)
+			}
+			if st.Until != nil {
+				xs = append(xs, st.Until)
+			}
+		case query.Sample:
+			for _, s := range st.Steps {
+				xs = append(xs, s.Filter)
+			}
+		case query.Filter, query.Limit:
+		default:
+			return nil, false
+		}
+	}
+	if len(xs) == 0 {
+		return nil, false
+	}
+	for _, x := range xs {
+		ls, ok := required(c, x)
+		if !ok {
+			return nil, false
+		}
+		lits = append(lits, ls...)
+	}
+	return lits, true
+}
+
 // literalOf is the lower-cased text a value of op must contain.
 func literalOf(op query.MatchOp, v string) (string, bool) {
 	var s string

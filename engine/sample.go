@@ -99,6 +99,10 @@ func (c *compiler) sample(s query.Sample) (*sampleProg, error) {
 	return sp, nil
 }
 
+// due implements waker: a sample does nothing with an event none of its
+// steps matches.
+func (sp *sampleProg) due(uint64) bool { return false }
+
 func (sp *sampleProg) feed(k *ctx, _ func(*Result)) {
 	for i := range sp.steps {
 		st := &sp.steps[i]

@@ -241,6 +241,17 @@ func (sp *seqProg) evict() {
 	sp.stats.Evicted++
 }
 
+// sweepEvery is how often (in events) a sequence with a maxspan sweeps
+// its state.
+const sweepEvery = 4096
+
+// due implements waker: held candidates may be released by any event's
+// time, and the sweep runs on a fixed schedule, so that results do not
+// depend on which events the prefilter skips.
+func (sp *seqProg) due(gen uint64) bool {
+	return len(sp.pending) > 0 || sp.maxspan > 0 && gen%sweepEvery == 0
+}
+
 func (sp *seqProg) feed(k *ctx, emit func(*Result)) {
 	ev := k.ev
 	ord := k.gen
@@ -305,7 +316,7 @@ func (sp *seqProg) feed(k *ctx, emit func(*Result)) {
 		}
 		sp.put(sk, pi, p)
 	}
-	if sp.maxspan > 0 && ord%4096 == 0 {
+	if sp.maxspan > 0 && ord%sweepEvery == 0 {
 		sp.sweep(ev.Time)
 	}
 }

@@ -19,26 +19,31 @@ import (
 // reuseRules exercise everything that holds an event past Match: sequence
 // partials (a key waiting at every stage while other events stream by),
 // candidates held for a trailing missing step, a tail buffer, samples,
-// and alerts a sink keeps.
+// and alerts a sink keeps. Their literals are long enough for the
+// prefilter to skip them for the events they cannot match.
 var reuseRules = map[string]string{
 	"seq": `sequence by host.id with maxspan=1h
-  [process where process.name == "a"]
-  [process where process.name == "b"]
-  [process where process.name == "c"]`,
+  [process where process.name == "alpha"]
+  [process where process.name == "bravo"]
+  [process where process.name == "charlie"]`,
 	"seq-missing": `sequence by host.id with maxspan=1s
-  [process where process.name == "x"]
-  ![process where process.name == "y"]`,
-	"tail":   `process where process.name == "t" | tail 3`,
-	"single": `process where process.name == "s"`,
+  [process where process.name == "xray"]
+  ![process where process.name == "yankee"]`,
+	"seq-until": `sequence by host.id
+  [process where process.name == "alpha"]
+  [process where process.name == "charlie"]
+until [process where process.name == "sierra"]`,
+	"tail":   `process where process.name == "tango" | tail 3`,
+	"single": `process where process.name == "sierra"`,
 	"sample": `sample by host.id
-  [process where process.name == "p"]
-  [process where process.name == "q"]`,
+  [process where process.name == "papa"]
+  [process where process.name == "quebec"]`,
 }
 
-func writeReuseRules(t *testing.T, dir string) []*rule.Rule {
+func writeReuseRules(t *testing.T, dir string, rules map[string]string) []*rule.Rule {
 	t.Helper()
 	i := 0
-	for name, q := range reuseRules {
+	for name, q := range rules {
 		i++
 		toml := fmt.Sprintf(`[metadata]
 creation_date = "2026/01/01"
@@ -67,24 +72,24 @@ query = '''
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Rules) != len(reuseRules) {
-		t.Fatalf("loaded %d rules, want %d (refused: %v)", len(set.Rules), len(reuseRules), set.Refused)
+	if len(set.Rules) != len(rules) {
+		t.Fatalf("loaded %d rules, want %d (refused: %v)", len(set.Rules), len(rules), set.Refused)
 	}
 	return set.Rules
 }
 
 // writeReuseEvents writes a stream where the events a rule holds are
 // followed by many it does not, which a reusing source builds in the
-// events it would wrongly recycle.
-func writeReuseEvents(t *testing.T, p string) {
+// events it would wrongly recycle. Timestamps go back now and then.
+func writeReuseEvents(t *testing.T, p string, rounds int) {
 	t.Helper()
 	f, err := os.Create(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"a", "z", "z", "b", "x", "t", "z", "p", "c", "s", "x", "z", "y", "q", "t", "z", "a", "p", "b", "t", "t", "z", "c", "x", "s", "q"}
+	names := strings.Fields("alpha zulu zulu bravo xray tango zulu papa charlie sierra xray zulu yankee quebec tango zulu alpha papa bravo tango tango zulu charlie xray sierra quebec")
 	n := 0
-	for round := range 6 {
+	for round := range rounds {
 		for _, name := range names {
 			n++
 			host := fmt.Sprintf("h%d", round%3)
@@ -124,9 +129,9 @@ func render(t *testing.T, as []*alert.Alert) string {
 // hunt has moved on.
 func TestReuseKeepsHeldEvents(t *testing.T) {
 	dir := t.TempDir()
-	rs := writeReuseRules(t, dir)
+	rs := writeReuseRules(t, dir, reuseRules)
 	p := filepath.Join(t.TempDir(), "events.ndjson")
-	writeReuseEvents(t, p)
+	writeReuseEvents(t, p, 6)
 	formats := []source.Format{ecs.NDJSON{}}
 	ctx := context.Background()
 
