@@ -26,7 +26,16 @@ type Alert struct {
 	// Matched names the parts of the query that were true (Sigma
 	// selections, say).
 	Matched []string       `json:"matched,omitempty"`
+	// Aggregate holds an aggregating rule's group values and aggregates
+	// (a correlation's distinct ports, a threshold's count), in order.
+	Aggregate []Value `json:"aggregate,omitempty"`
 	Events  []*event.Event `json:"events"`
+}
+
+// Value is one named value of an aggregate.
+type Value struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
 }
 
 // Named is an object with just a name.

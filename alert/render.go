@@ -113,6 +113,13 @@ func (t *Table) explain(a *Alert) {
 		}
 		fmt.Fprintf(w, "   att&ck     %s: %s\n", tac, strings.Join(techs, ", "))
 	}
+	if len(a.Aggregate) > 0 {
+		var parts []string
+		for _, v := range a.Aggregate {
+			parts = append(parts, fmt.Sprintf("%s=%v", v.Name, v.Value))
+		}
+		fmt.Fprintf(w, "   aggregate  %s\n", strings.Join(parts, ", "))
+	}
 	if len(a.Matched) > 0 {
 		fmt.Fprintf(w, "   matched    %s\n", strings.Join(a.Matched, ", "))
 	}

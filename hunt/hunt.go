@@ -223,6 +223,9 @@ func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error
 		why = e.eng.Explain(m.ID, evs[0])
 	}
 	a := alert.New(r, evs, why)
+	for _, v := range m.Values {
+		a.Aggregate = append(a.Aggregate, alert.Value{Name: v.Name, Value: v.Value.Interface()})
+	}
 	if !e.policies[m.ID].admit(a, evs, e.hitsOf, e.terms, e.excepted) {
 		return nil
 	}
