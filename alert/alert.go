@@ -25,11 +25,11 @@ type Alert struct {
 	Process *Process      `json:"process,omitempty"`
 	// Matched names the parts of the query that were true (Sigma
 	// selections, say).
-	Matched []string       `json:"matched,omitempty"`
+	Matched []string `json:"matched,omitempty"`
 	// Aggregate holds an aggregating rule's group values and aggregates
 	// (a correlation's distinct ports, a threshold's count), in order.
-	Aggregate []Value `json:"aggregate,omitempty"`
-	Events  []*event.Event `json:"events"`
+	Aggregate []Value        `json:"aggregate,omitempty"`
+	Events    []*event.Event `json:"events"`
 }
 
 // Value is one named value of an aggregate.
