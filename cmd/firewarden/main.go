@@ -176,12 +176,20 @@ journalctl -o json.
 
 Alerts go to standard output: an aligned table on a terminal, NDJSON
 otherwise (--format to choose). A summary goes to standard error: events and
-bad records per input, rules loaded and refused, alerts per rule.
+bad records per input, rules loaded and refused, what each exception removed,
+alerts per rule and what was held back.
 
 A rule sees every event of its category whatever the source. With
 --strict-index an Elastic rule sees only events whose source maps to one of
 its index patterns (Elastic Defend: logs-endpoint.events.*, auditd files:
 logs-auditd.log-default, …; see docs/elastic.md), as Kibana would.
+
+Before an alert is written, the rule's policy may hold it back, and the
+summary counts each: --exceptions files (firewarden YAML or Kibana exception
+list exports), new_terms rules' history (--history keeps it across runs), an
+alert already raised (same events), alert suppression (the rule's own, or
+--suppress-by/--suppress-for), and max_signals per interval. See
+docs/alert-policy.md.
 
 ` + exitCodesHelp,
 		Example: `  firewarden hunt testdata/samples/
