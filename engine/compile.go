@@ -18,6 +18,18 @@ type compiler struct {
 	// evaluated for every event, skip the events the prefilter rules out.
 	guardTop bool
 	depth    int
+	// locals maps the fields a query's Assign and Extract stages set to
+	// slots of the program's own (stages.go): a later stage reading the
+	// field reads the value set, other programs never see it.
+	locals map[string]int
+}
+
+// slot is the slot a field reference of the program being compiled reads.
+func (c *compiler) slot(path string) int {
+	if i, ok := c.locals[path]; ok {
+		return i
+	}
+	return c.e.slot(path)
 }
 
 func (c *compiler) pred(x query.Expr) (pred, error) {
@@ -100,7 +112,7 @@ func (c *compiler) pred1(x query.Expr) (pred, error) {
 	case query.Compare:
 		return c.compare(x)
 	case query.Exists:
-		i := c.e.slot(x.Path)
+		i := c.slot(x.Path)
 		return func(k *ctx) bool { return !k.get(i).val.IsNull() }, nil
 	case query.Keyword:
 		return c.keyword(x)
@@ -206,7 +218,7 @@ func (c *compiler) match(m query.Match) (pred, error) {
 	}
 	one := combine(ms, m.All)
 	if f, ok := m.Field.(query.Field); ok {
-		i := c.e.slot(f.Path)
+		i := c.slot(f.Path)
 		if m.Quant == query.Every {
 			return func(k *ctx) bool {
 				ts := k.texts(i, fold)
@@ -360,7 +372,7 @@ func (c *compiler) keyword(kw query.Keyword) (pred, error) {
 func (c *compiler) value(x query.Expr) (valFn, error) {
 	switch x := x.(type) {
 	case query.Field:
-		i := c.e.slot(x.Path)
+		i := c.slot(x.Path)
 		return func(k *ctx) event.Value { return k.get(i).val }, nil
 	case query.Lit:
 		v := x.V

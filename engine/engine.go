@@ -240,6 +240,7 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 	if len(q.Index) > 0 {
 		p.index = newIndexPatterns(q.Index)
 	}
+	local := false // an assign or extract stage has run: fields may be local
 	for _, st := range q.Stages {
 		switch st := st.(type) {
 		case query.Filter:
@@ -249,9 +250,25 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			}
 			p.filters = append(p.filters, pr)
 		case query.Extract:
-			return 0, &query.Unsupported{Construct: "extract stage", Why: "not yet implemented by the engine"}
+			if p.state != nil {
+				return 0, fmt.Errorf("engine: an extract stage after the stateful stage")
+			}
+			pr, err := c.extract(st)
+			if err != nil {
+				return 0, err
+			}
+			p.filters = append(p.filters, pr)
+			local = true
 		case query.Assign:
-			return 0, &query.Unsupported{Construct: "assign stage", Why: "not yet implemented by the engine"}
+			if p.state != nil {
+				return 0, fmt.Errorf("engine: an assign stage after the stateful stage")
+			}
+			pr, err := c.assign(st)
+			if err != nil {
+				return 0, err
+			}
+			p.filters = append(p.filters, pr)
+			local = true
 		case query.Aggregate:
 			if p.state != nil || p.limit != nil {
 				return 0, fmt.Errorf("engine: a query has at most one stateful stage, before any limit")
@@ -303,15 +320,35 @@ func (e *Engine) Add(q *query.Query) (int, error) {
 			return 0, fmt.Errorf("unknown stage %T", st)
 		}
 	}
+	// The prefilter reads the event's own fields: only filters before the
+	// first assign or extract stage may give it literals.
 	var all []query.Expr
+	var agg bool
 	for _, st := range q.Stages {
+		if _, ok := st.(query.Assign); ok {
+			break
+		}
+		if _, ok := st.(query.Extract); ok {
+			break
+		}
 		if f, ok := st.(query.Filter); ok {
 			all = append(all, f.Expr)
 		}
 	}
-	if p.state == nil {
-		p.req, p.hasReq = required(&c, query.And{X: all})
-	} else {
+	for _, st := range q.Stages {
+		if a, ok := st.(query.Aggregate); ok && len(a.Inputs) == 0 {
+			agg = true
+		}
+	}
+	switch {
+	case p.state == nil || agg:
+		// An aggregate over the events that pass the filters has no work
+		// for an event they reject (it keeps no timers).
+		if len(all) > 0 {
+			c.locals = nil
+			p.req, p.hasReq = required(&c, query.And{X: all})
+		}
+	case !local:
 		p.req, p.hasReq = stepLiterals(&c, q.Stages)
 	}
 	// Only now commit: a failed compile leaves the engine as it was (slots

@@ -54,6 +54,9 @@ var functions = map[string]function{
 
 func (c *compiler) call(x query.Call) (valFn, error) {
 	name := strings.ToLower(x.Name)
+	if rc, ok := regexCalls[name]; ok {
+		return c.regexCall(x, rc)
+	}
 	f, ok := functions[name]
 	if !ok {
 		f, ok = eqlFunctions[name]
