@@ -4,6 +4,7 @@ package hunt
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/exception"
 	"github.com/firewarden/firewarden/history"
+	"github.com/firewarden/firewarden/lang/sigma"
 	"github.com/firewarden/firewarden/query"
 	"github.com/firewarden/firewarden/rule"
 	"github.com/firewarden/firewarden/source"
@@ -23,9 +25,14 @@ import (
 // their alerts on the way out (exceptions, new terms, suppression,
 // deduplication, rate limits: see policy).
 type Engine struct {
-	eng      *engine.Engine
-	rules    []*rule.Rule // by program id
-	policies []*policy    // by program id
+	eng *engine.Engine // every rule but chained correlations
+	// chain runs chained Sigma correlations (rule.Chain.Level n > 0 in
+	// chain[n-1]); see feed.
+	chain []*level
+	// rules and policies are by program id of eng, then the chain's.
+	rules    []*rule.Rule
+	policies []*policy
+	synth    []*event.Event // the current event's synthetic events (feed)
 
 	exceptions *exception.Set
 	excepted   []int // alerts removed, by exception
@@ -33,7 +40,14 @@ type Engine struct {
 	terms      *history.Store
 
 	gen, hitGen uint64 // Match calls; the call hits were computed for
+	hitEv       *event.Event
 	hits        []bool
+}
+
+// level is the engine of one level of chained correlations.
+type level struct {
+	eng *engine.Engine
+	ids []int // by program id: the index in Engine.rules
 }
 
 // CompileOptions tune how rules run.
@@ -77,9 +91,27 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refus
 	if now.IsZero() {
 		now = time.Now()
 	}
+	// Chained correlations go after the rules whose results they read,
+	// one engine per level.
+	rules = slices.Clone(rules)
+	slices.SortStableFunc(rules, func(a, b *rule.Rule) int { return chainLevel(a) - chainLevel(b) })
+	fed := map[string]bool{} // the chain keys of the rules compiled
 	for _, r := range rules {
 		if r.Query == nil {
 			continue
+		}
+		eng, lv := e.eng, chainLevel(r)
+		if lv > 0 {
+			if missing := unfed(r, fed); missing != "" {
+				refused = append(refused, rule.Refusal{Path: r.Path, Err: fmt.Errorf("chained correlation %q reads the correlation at %s, which did not compile", r.Name, missing), Rule: r})
+				continue
+			}
+			for len(e.chain) < lv {
+				l := &level{eng: engine.New()}
+				l.eng.StrictIndex = opts.StrictIndex
+				e.chain = append(e.chain, l)
+			}
+			eng = e.chain[lv-1].eng
 		}
 		q := withDefaultWindow(r.Query, r.Schedule.LookBack)
 		p := &policy{rule: r, suppress: r.Suppression}
@@ -96,9 +128,15 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refus
 		} else {
 			p.exc = app
 		}
-		if _, err := e.eng.Add(q); err != nil {
+		if _, err := eng.Add(q); err != nil {
 			refused = append(refused, rule.Refusal{Path: r.Path, Err: err, Rule: r})
 			continue
+		}
+		if lv > 0 {
+			e.chain[lv-1].ids = append(e.chain[lv-1].ids, len(e.rules))
+		}
+		if r.Chain != nil && r.Chain.Key != "" {
+			fed[r.Chain.Key] = true
 		}
 		if p.exc == nil {
 			for _, i := range app {
@@ -109,6 +147,23 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refus
 		e.policies = append(e.policies, p)
 	}
 	return e, refused
+}
+
+func chainLevel(r *rule.Rule) int {
+	if r.Chain == nil {
+		return 0
+	}
+	return r.Chain.Level
+}
+
+// unfed is the first chain key r reads that no compiled rule feeds.
+func unfed(r *rule.Rule, fed map[string]bool) string {
+	for _, k := range r.Chain.Reads {
+		if !fed[k] {
+			return k
+		}
+	}
+	return ""
 }
 
 // withDefaultWindow gives an aggregation without a window of its own the
@@ -128,14 +183,15 @@ func withDefaultWindow(q *query.Query, lookBack time.Duration) *query.Query {
 
 // hitsOf reports which exceptions match ev, computed once per event.
 func (e *Engine) hitsOf(ev *event.Event) []bool {
-	if e.hitGen != e.gen {
+	if e.hitGen != e.gen || e.hitEv != ev {
 		e.hits = e.exceptions.Hits(ev)
-		e.hitGen = e.gen
+		e.hitGen, e.hitEv = e.gen, ev
 	}
 	return e.hits
 }
 
-// Rules are the rules compiled, in program order.
+// Rules are the rules compiled, in program order (chained correlations
+// last, by level).
 func (e *Engine) Rules() []*rule.Rule { return e.rules }
 
 // StateOf is what rule's stateful stages hold and have shed (nil for a
@@ -150,19 +206,19 @@ type StateOf struct {
 // rule may have missed a match, so the summary names them.
 func (e *Engine) Shed() []StateOf {
 	var out []StateOf
-	for id, r := range e.rules {
-		if st := e.eng.State(id); st != nil && (st.Evicted > 0 || st.Forgotten > 0) {
-			out = append(out, StateOf{Rule: r, Stats: *st})
+	e.programs(func(eng *engine.Engine, id, ri int) {
+		if st := eng.State(id); st != nil && (st.Evicted > 0 || st.Forgotten > 0) {
+			out = append(out, StateOf{Rule: e.rules[ri], Stats: *st})
 		}
-	}
+	})
 	return out
 }
 
 // StateStats sums what the rules' stateful stages hold and have shed.
 func (e *Engine) StateStats() engine.StateStats {
 	var sum engine.StateStats
-	for id := range e.rules {
-		if st := e.eng.State(id); st != nil {
+	e.programs(func(eng *engine.Engine, id, _ int) {
+		if st := eng.State(id); st != nil {
 			sum.Keys += st.Keys
 			sum.PeakKeys += st.PeakKeys
 			sum.Partials += st.Partials
@@ -171,40 +227,164 @@ func (e *Engine) StateStats() engine.StateStats {
 			sum.Forgotten += st.Forgotten
 			sum.Suppressed += st.Suppressed
 		}
-	}
+	})
 	return sum
 }
 
+// programs calls fn with every program: its engine, its id there and its
+// index in rules.
+func (e *Engine) programs(fn func(eng *engine.Engine, id, ri int)) {
+	// eng's programs are the first rules, their ids their indices.
+	for ri := range len(e.rules) - e.chained() {
+		fn(e.eng, ri, ri)
+	}
+	for _, l := range e.chain {
+		for id, ri := range l.ids {
+			fn(l.eng, id, ri)
+		}
+	}
+}
+
+// chained counts the programs of the chain's engines.
+func (e *Engine) chained() int {
+	n := 0
+	for _, l := range e.chain {
+		n += len(l.ids)
+	}
+	return n
+}
+
 // Fields lists every event field the compiled rules read.
-func (e *Engine) Fields() []string { return e.eng.Fields() }
+func (e *Engine) Fields() []string {
+	fs := e.eng.Fields()
+	for _, l := range e.chain {
+		for _, f := range l.eng.Fields() {
+			if !slices.Contains(fs, f) {
+				fs = append(fs, f)
+			}
+		}
+	}
+	if len(e.chain) > 0 {
+		sort.Strings(fs)
+	}
+	return fs
+}
 
 // Match runs every rule over ev and calls fn with an alert for each match.
 // Every event an alert (or the engine's state) holds is retained
 // (event.Event.Retain), so a source may reuse the others.
+//
+// Chained correlations: each level's engine then matches the synthetic
+// events the lower levels' correlations made of their results for this
+// event (in the order made), then ev itself (see feed).
 func (e *Engine) Match(ev *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
 	var err error
 	e.gen++
+	clear(e.synth)
+	e.synth = e.synth[:0]
 	e.eng.Match(ev, func(m *engine.Result) {
 		if err == nil {
-			err = e.alert(m, fn)
+			err = e.alert(e.eng, m.ID, m.ID, m, ev, fn)
 		}
 	})
+	if len(e.chain) == 0 {
+		return err
+	}
+	// A source's event with the synthetic events' key field would pass
+	// for one: the chain's engines do not read it (their detection-rule
+	// inputs exclude such events anyway).
+	raw := !ev.Has(sigma.ChainKeyField)
+	for _, l := range e.chain {
+		// Synthetic events made at this level go to the levels above.
+		n := len(e.synth)
+		for _, s := range e.synth[:n] {
+			l.eng.Match(s, func(m *engine.Result) {
+				if err == nil {
+					err = e.alert(l.eng, m.ID, l.ids[m.ID], m, s, fn)
+				}
+			})
+		}
+		if raw {
+			l.eng.Match(ev, func(m *engine.Result) {
+				if err == nil {
+					err = e.alert(l.eng, m.ID, l.ids[m.ID], m, ev, fn)
+				}
+			})
+		}
+	}
 	return err
 }
 
 // Flush emits what the stateful rules held until the end of the input.
+// (Aggregates emit nothing at the end, so no synthetic event is made
+// then; a chain's engines are flushed in level order all the same.)
 func (e *Engine) Flush(fn func(*rule.Rule, *alert.Alert) error) error {
 	var err error
+	e.synth = e.synth[:0]
 	e.eng.Flush(func(m *engine.Result) {
 		if err == nil {
-			err = e.alert(m, fn)
+			err = e.alert(e.eng, m.ID, m.ID, m, nil, fn)
 		}
 	})
+	for _, l := range e.chain {
+		n := len(e.synth)
+		for _, s := range e.synth[:n] {
+			l.eng.Match(s, func(m *engine.Result) {
+				if err == nil {
+					err = e.alert(l.eng, m.ID, l.ids[m.ID], m, s, fn)
+				}
+			})
+		}
+		l.eng.Flush(func(m *engine.Result) {
+			if err == nil {
+				err = e.alert(l.eng, m.ID, l.ids[m.ID], m, nil, fn)
+			}
+		})
+	}
 	return err
 }
 
-func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error) error {
-	r := e.rules[m.ID]
+// feed makes a synthetic event of a result of correlation r, which a
+// chained correlation reads: at the time of trigger (the event being
+// matched; nil at the end of the input: the newest evidence event's), with
+// r's group-by values under their names, its aggregates under
+// sigma.ChainValuePrefix and their As names, and r's identity
+// (sigma.ChainKeyField and the others). The event is hunt's own: the
+// engines copy what they keep of it, and an alert that holds it retains
+// it; it never goes back to a source's pool.
+func (e *Engine) feed(r *rule.Rule, m *engine.Result, trigger *event.Event) {
+	c := r.Chain
+	s := event.New(len(m.Values) + 5)
+	s.Format = sigma.ChainFormat
+	if trigger == nil && len(m.Events) > 0 {
+		trigger = m.Events[len(m.Events)-1]
+	}
+	if trigger != nil {
+		s.Time, s.File, s.Line = trigger.Time, trigger.File, trigger.Line
+	}
+	for i, v := range m.Values {
+		if i < len(m.Keys) {
+			s.Set(v.Name, v.Value)
+		} else {
+			s.Set(sigma.ChainValuePrefix+v.Name, v.Value)
+		}
+	}
+	s.SetStr(sigma.ChainKeyField, c.Key)
+	for _, f := range []struct{ path, v string }{{sigma.ChainIDField, c.ID}, {sigma.ChainNameField, c.Name}, {sigma.ChainTitleField, c.Title}} {
+		if f.v != "" {
+			s.SetStr(f.path, f.v)
+		}
+	}
+	e.synth = append(e.synth, s)
+}
+
+// alert handles result m of program id of eng, the rule at index ri,
+// matched on trigger (nil in Flush).
+func (e *Engine) alert(eng *engine.Engine, id, ri int, m *engine.Result, trigger *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
+	r := e.rules[ri]
+	if r.Chain != nil && r.Chain.Key != "" && len(e.chain) > 0 {
+		e.feed(r, m, trigger)
+	}
 	if r.CorrelationOnly {
 		// A Sigma rule that only feeds correlations (generate: false)
 		// raises no alerts of its own; the correlations read its events.
@@ -220,13 +400,13 @@ func (e *Engine) alert(m *engine.Result, fn func(*rule.Rule, *alert.Alert) error
 	}
 	var why []string
 	if len(evs) == 1 {
-		why = e.eng.Explain(m.ID, evs[0])
+		why = eng.Explain(id, evs[0])
 	}
 	a := alert.New(r, evs, why)
 	for _, v := range m.Values {
 		a.Aggregate = append(a.Aggregate, alert.Value{Name: v.Name, Value: v.Value.Interface()})
 	}
-	if !e.policies[m.ID].admit(a, evs, e.hitsOf, e.terms, e.excepted) {
+	if !e.policies[ri].admit(a, evs, e.hitsOf, e.terms, e.excepted) {
 		return nil
 	}
 	// The alert holds its events past Match, and the sink may keep it:

@@ -3,6 +3,7 @@ package rule
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/firewarden/firewarden/lang/sigma"
@@ -29,8 +30,12 @@ type entry struct {
 //     for that rule, which then runs unfiltered.
 //   - A correlation compiles over the referenced rules as filtered. A
 //     missing, refused or ambiguous reference refuses the correlation.
+//   - A correlation may reference correlations (a chain): it compiles
+//     after them, reads their results (Chain.Key marks the inner ones)
+//     and sits one Chain.Level above the highest. A cycle, a chain deeper
+//     than sigma.MaxChain or a refused inner correlation refuses it.
 //   - A correlation that compiled with generate: false (the default)
-//     marks its referenced rules CorrelationOnly.
+//     marks its referenced rules (correlations too) CorrelationOnly.
 func (s *Set) link() {
 	s.Rules = nil
 	s.Refused = slices.Clone(s.loadRefused)
@@ -40,7 +45,7 @@ func (s *Set) link() {
 			continue
 		}
 		if e.rule != nil {
-			e.rule.Query, e.rule.CorrelationOnly, e.rule.Filters = e.doc.Query, false, nil
+			e.rule.Query, e.rule.CorrelationOnly, e.rule.Filters, e.rule.Chain = e.doc.Query, false, nil, nil
 		}
 		if e.doc.Filter != nil {
 			continue
@@ -124,45 +129,94 @@ func (s *Set) link() {
 		}
 	}
 
-	// Correlations.
+	// Correlations, each after the correlations it references (a chain):
+	// depth first in load order. A cycle, a chain deeper than
+	// sigma.MaxChain or a refused inner correlation refuses the outer one.
 	refused := map[*Rule]bool{}
 	var feeds [][]int // per compiled correlation without generate: its inputs
-	for _, c := range s.loaded {
-		if c.doc == nil || c.doc.Correlation == nil {
-			continue
-		}
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	state := make([]uint8, len(s.loaded))
+	failed := make([]error, len(s.loaded))
+	level := make([]int, len(s.loaded))
+	var stack []int
+	var visit func(ci int)
+	visit = func(ci int) {
+		c := s.loaded[ci]
+		state[ci] = visiting
+		stack = append(stack, ci)
 		what := fmt.Sprintf("correlation %q", c.doc.Title)
 		var refs []sigma.Resolved
 		var idx []int
 		var err error
+		lvl := 0
 		for _, ref := range c.doc.Correlation.Rules {
 			var i int
 			if i, err = resolve(c.doc, ref, what); err != nil {
 				break
 			}
+			if t := s.loaded[i]; t.doc.Correlation != nil {
+				switch state[i] {
+				case visiting:
+					err = query.Errorf(ref.Pos, "%s references %q, which leads back to it (%s), expected a chain of correlations without a cycle", what, ref.Text, cycleText(s, stack, i))
+				case unseen:
+					visit(i)
+				}
+				if err != nil {
+					break
+				}
+				if failed[i] != nil {
+					err = query.Errorf(ref.Pos, "%s references %q, the correlation %q, which was refused: %v", what, ref.Text, t.doc.Title, failed[i])
+					break
+				}
+				lvl = max(lvl, level[i]+1)
+			}
 			refs = append(refs, sigma.Resolved{Rule: s.loaded[i].doc, Query: s.loaded[i].rule.Query})
 			idx = append(idx, i)
+		}
+		if err == nil && lvl > sigma.MaxChain {
+			err = &query.Unsupported{Pos: c.doc.Correlation.Pos, Construct: fmt.Sprintf("a chain of %d correlations", lvl+1), Why: fmt.Sprintf("firewarden chains at most %d correlations", sigma.MaxChain+1)}
 		}
 		var q *query.Query
 		if err == nil {
 			q, err = sigma.CompileCorrelation(c.doc, refs)
 		}
+		stack = stack[:len(stack)-1]
+		state[ci] = done
 		if err != nil {
+			failed[ci] = err
 			refused[c.rule] = true
 			s.Refused = append(s.Refused, Refusal{Path: c.doc.Path, Err: err, Rule: c.rule})
-			continue
+			return
 		}
+		level[ci] = lvl
 		c.rule.Query = q
 		c.rule.Type = c.doc.Correlation.Type
 		var ls []string
+		if lvl > 0 {
+			chainOf(c).Level = lvl
+		}
 		for _, i := range idx {
 			if l := s.loaded[i].rule.LogSource; l != "" && !slices.Contains(ls, l) {
 				ls = append(ls, l)
+			}
+			if t := s.loaded[i]; t.doc.Correlation != nil {
+				key := sigma.ChainKey(t.doc)
+				chainOf(t).Key = key
+				c.rule.Chain.Reads = append(c.rule.Chain.Reads, key)
 			}
 		}
 		c.rule.LogSource = strings.Join(ls, ", ")
 		if !c.doc.Correlation.Generate {
 			feeds = append(feeds, idx)
+		}
+	}
+	for ci, c := range s.loaded {
+		if c.doc != nil && c.doc.Correlation != nil && state[ci] == unseen {
+			visit(ci)
 		}
 	}
 	for _, idx := range feeds {
@@ -175,6 +229,29 @@ func (s *Set) link() {
 			s.Rules = append(s.Rules, e.rule)
 		}
 	}
+}
+
+// chainOf is e's Chain, made on first use.
+func chainOf(e entry) *Chain {
+	if e.rule.Chain == nil {
+		e.rule.Chain = &Chain{ID: e.doc.ID, Name: e.doc.Name, Title: e.doc.Title}
+	}
+	return e.rule.Chain
+}
+
+// cycleText names the correlations of a cycle: those on the stack from
+// the one at loaded index back, and back again.
+func cycleText(s *Set, stack []int, back int) string {
+	var names []string
+	on := false
+	for _, i := range stack {
+		on = on || i == back
+		if on {
+			names = append(names, strconv.Quote(s.loaded[i].doc.Title))
+		}
+	}
+	names = append(names, strconv.Quote(s.loaded[back].doc.Title))
+	return strings.Join(names, " → ")
 }
 
 func logSourceText(ls sigma.LogSource) string {

@@ -1,11 +1,13 @@
 package rule
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/firewarden/firewarden/lang/sigma"
 	"github.com/firewarden/firewarden/query"
 )
 
@@ -96,9 +98,16 @@ func TestLinkRefusals(t *testing.T) {
 			[]string{`base.yml:7:15: unknown modifier "nope"`, `corr.yml:7:11: correlation "Many ports" references "port_open", a rule that was refused: `}, 0},
 		{"ambiguous", map[string]string{"corr.yml": strings.Replace(linkCorr, "%s", "port_open", 1), "a.yml": linkBase, "b.yml": linkBase},
 			[]string{`corr.yml:7:11: correlation "Many ports" references "port_open", which names 2 rules (`}, 2},
-		{"chained", map[string]string{"base.yml": linkBase, "corr.yml": strings.Replace(linkCorr, "%s", "port_open", 1) + "name: many\n",
-			"outer.yml": "title: Outer\ncorrelation:\n  type: event_count\n  rules: [many]\n  timespan: 1h\n  condition: {gte: 2}\n"},
-			[]string{`outer.yml:4:11: unsupported: chained correlation ("many" is the correlation "Many ports") (firewarden's engine cannot feed one correlation's results into another)`}, 2},
+		{"chained: group-by the inner one does not output", map[string]string{"base.yml": linkBase, "corr.yml": strings.Replace(linkCorr, "%s", "port_open", 1) + "name: many\n",
+			"outer.yml": "title: Outer\ncorrelation:\n  type: event_count\n  rules: [many]\n  group-by: [User]\n  timespan: 1h\n  condition: {gte: 2}\n"},
+			[]string{`outer.yml:5:14: group-by "User": the correlation "Many ports" ("many") has no "User" in its results (it groups by "ParentProcessId"), expected one of its group-by names or an alias naming one`}, 2},
+		{"cycle", map[string]string{"base.yml": linkBase,
+			"a.yml": "title: A\nname: a\ncorrelation:\n  type: temporal\n  rules: [b, port_open]\n  timespan: 1h\n",
+			"b.yml": "title: B\nname: b\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n  condition: {gte: 2}\n"},
+			[]string{`b.yml:5:11: correlation "B" references "a", which leads back to it ("A" → "B" → "A"), expected a chain of correlations without a cycle`,
+				`a.yml:5:11: correlation "A" references "b", the correlation "B", which was refused: `}, 1},
+		{"self", map[string]string{"a.yml": "title: A\nname: a\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n  condition: {gte: 2}\n"},
+			[]string{`a.yml:5:11: correlation "A" references "a", which leads back to it ("A" → "A"), expected a chain of correlations without a cycle`}, 0},
 		{"filter dangling", map[string]string{"base.yml": linkBase, "f.yml": "title: F\nlogsource: {product: linux}\nfilter:\n  rules: [gone]\n  s: {User: root}\n  condition: not s\n"},
 			[]string{`f.yml:4:11: filter "F" references "gone", expected the id or name of a loaded Sigma rule`}, 1},
 		{"filter logsource", map[string]string{"base.yml": linkBase, "f.yml": "title: F\nlogsource: {product: linux, service: auditd}\nfilter:\n  rules: [port_open]\n  s: {auid: 0}\n  condition: not s\n"},
@@ -162,5 +171,63 @@ func TestLinkFilter(t *testing.T) {
 	in := corr.Query.Stages[0].(query.Aggregate).Inputs[0]
 	if and, ok := in.Filter.(query.And); !ok || len(and.X) != 2 {
 		t.Errorf("the correlation reads the filtered rule: %+v", in.Filter)
+	}
+}
+
+// chainFiles is a chain across files: many (corr.yml) counts port_open
+// (base.yml) per parent process; outer (outer.yml) is a temporal_ordered
+// over many and port_open again.
+func chainFiles() map[string]string {
+	return map[string]string{"base.yml": linkBase, "corr.yml": strings.Replace(linkCorr, "%s", "port_open", 1) + "name: many\n",
+		"outer.yml": "title: Outer\nlevel: critical\ncorrelation:\n  type: temporal_ordered\n  rules: [many, port_open]\n  group-by: [ParentProcessId]\n  timespan: 1h\n"}
+}
+
+func TestLinkChain(t *testing.T) {
+	set, err := LoadPaths([]string{writeRules(t, chainFiles())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Refused) != 0 || len(set.Rules) != 3 {
+		t.Fatalf("rules %d refused %v", len(set.Rules), set.Refused)
+	}
+	base, many, outer := byName(set, "Port opened"), byName(set, "Many ports"), byName(set, "Outer")
+	if !base.CorrelationOnly || !many.CorrelationOnly || outer.CorrelationOnly {
+		t.Errorf("correlation only: base %v many %v outer %v", base.CorrelationOnly, many.CorrelationOnly, outer.CorrelationOnly)
+	}
+	if many.Chain == nil || many.Chain.Level != 0 || many.Chain.Key == "" || many.Chain.Name != "many" || many.Chain.Title != "Many ports" {
+		t.Fatalf("inner chain %+v", many.Chain)
+	}
+	if outer.Chain == nil || outer.Chain.Level != 1 || outer.Chain.Key != "" || len(outer.Chain.Reads) != 1 || outer.Chain.Reads[0] != many.Chain.Key {
+		t.Fatalf("outer chain %+v", outer.Chain)
+	}
+	if base.Chain != nil || outer.LogSource != "linux/process_creation" || outer.Type != "temporal_ordered" {
+		t.Errorf("base chain %+v, outer log source %q type %q", base.Chain, outer.LogSource, outer.Type)
+	}
+	agg := outer.Query.Stages[0].(query.Aggregate)
+	if m, ok := agg.Inputs[0].Filter.(query.Match); !ok || m.Values[0] != many.Chain.Key {
+		t.Errorf("inner input filter %#v", agg.Inputs[0].Filter)
+	}
+
+	// Linking again (after Add) starts afresh.
+	set.link()
+	if byName(set, "Outer").Chain.Level != 1 || len(byName(set, "Outer").Chain.Reads) != 1 {
+		t.Errorf("relinked chain %+v", byName(set, "Outer").Chain)
+	}
+
+	// A chain one correlation too deep: each level counts the one below.
+	files := map[string]string{"base.yml": linkBase}
+	prev := "port_open"
+	for i := 0; i <= sigma.MaxChain+1; i++ {
+		name := fmt.Sprintf("c%d", i)
+		files[name+".yml"] = fmt.Sprintf("title: C%d\nname: %s\ncorrelation:\n  type: event_count\n  rules: [%s]\n  timespan: 1h\n  condition: {gte: 1}\n", i, name, prev)
+		prev = name
+	}
+	set, err = LoadPaths([]string{writeRules(t, files)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("unsupported: a chain of %d correlations (firewarden chains at most %d correlations)", sigma.MaxChain+2, sigma.MaxChain+1)
+	if len(set.Refused) != 1 || !strings.Contains(set.Refused[0].Error(), want) || len(set.Rules) != sigma.MaxChain+2 {
+		t.Errorf("too deep: rules %d refused %v", len(set.Rules), set.Refused)
 	}
 }

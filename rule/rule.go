@@ -52,6 +52,9 @@ type Rule struct {
 	// generate: false (the default): it feeds the correlation and raises
 	// no alerts of its own.
 	CorrelationOnly bool
+	// Chain places a Sigma correlation in a chain of correlations (one
+	// that references another, or is referenced by one); nil otherwise.
+	Chain *Chain
 	// Filters names the Sigma filter rules ANDed onto the rule's query.
 	Filters []string
 	// Text is the rule as written.
@@ -65,6 +68,24 @@ type Rule struct {
 	// ExceptionLists are the ids of the Elastic exception lists the rule
 	// applies (its exceptions_list); see package exception.
 	ExceptionLists []string
+}
+
+// Chain is where a Sigma correlation sits in a chain of correlations. A
+// correlation at Level n > 0 reads events and the results of the
+// correlations it references (lower levels) as synthetic events; package
+// hunt runs each level in an engine of its own and feeds it the results
+// of the correlations with a Key.
+type Chain struct {
+	// Level is 0 for a correlation over detection rules only, and 1 + the
+	// highest Level of the correlations it references otherwise.
+	Level int
+	// Key, set when a compiled correlation references this one: its
+	// results become synthetic events carrying it (sigma.ChainKeyField).
+	Key string
+	// Reads are the Keys of the correlations a chained one references.
+	Reads []string
+	// ID, Name and Title are the Sigma rule's, for the synthetic events.
+	ID, Name, Title string
 }
 
 // Threshold is an Elastic threshold rule: an alert when the events of one

@@ -386,10 +386,63 @@ func parseCorrelationCondition(file string, c *Correlation, n *yaml.Node) error 
 }
 
 // Resolved is a correlation's referenced rule once loaded: the rule and
-// the query it runs (its own, with any filter rules applied).
+// the query it runs (its own, with any filter rules applied; for a
+// correlation, its compiled aggregate).
 type Resolved struct {
 	Rule  *Rule
 	Query *query.Query
+}
+
+// Chained correlations. A correlation that references another correlation
+// reads the inner one's results as synthetic events, which the runner
+// (package hunt) makes from each result and matches after the event that
+// triggered it. A synthetic event has the triggering event's time, the
+// inner correlation's group-by values under its group-by names (aliases
+// as written, not mapped) and these fields; its Format is ChainFormat.
+const (
+	// ChainKeyField holds ChainKey of the inner correlation: the outer
+	// correlation's input selects its results by it.
+	ChainKeyField   = "sigma.correlation.key"
+	ChainIDField    = "sigma.correlation.id"    // the inner correlation's id
+	ChainNameField  = "sigma.correlation.name"  // its name
+	ChainTitleField = "sigma.correlation.title" // its title
+	// ChainValuePrefix prefixes the inner result's aggregates, by their
+	// As names (sigma.correlation.event_count).
+	ChainValuePrefix = "sigma.correlation."
+	ChainFormat      = "sigma-correlation"
+	// MaxChain bounds how many correlations deep a chain goes: a
+	// correlation over a correlation is level 1.
+	MaxChain = 8
+)
+
+// ChainKey identifies correlation rule r's results as synthetic events:
+// the position of its document, unique among the loaded rules.
+func ChainKey(r *Rule) string { return r.Pos.String() }
+
+// isChainKey is the filter of an input that reads correlation r's results.
+func isChainKey(r *Rule) query.Expr {
+	return query.Match{Field: query.Field{Path: ChainKeyField}, Op: query.Equal, Values: []string{ChainKey(r)}}
+}
+
+// outputs reports whether correlation r's results carry group-by name.
+func outputs(r *Rule, name string) bool {
+	for _, g := range r.Correlation.GroupBy {
+		if g.Text == name {
+			return true
+		}
+	}
+	return false
+}
+
+func groupNames(r *Rule) string {
+	var ns []string
+	for _, g := range r.Correlation.GroupBy {
+		ns = append(ns, strconv.Quote(g.Text))
+	}
+	if len(ns) == 0 {
+		return "it groups by nothing"
+	}
+	return "it groups by " + strings.Join(ns, ", ")
 }
 
 // CompileCorrelation compiles correlation rule c over its referenced
@@ -403,12 +456,14 @@ func CompileCorrelation(c *Rule, refs []Resolved) (*query.Query, error) {
 	if len(refs) != len(cor.Rules) {
 		return nil, query.Errorf(cor.Pos, "internal: %d rules resolved for %d references", len(refs), len(cor.Rules))
 	}
+	chained := false
 	for i, rf := range refs {
 		if rf.Rule.Correlation != nil {
-			return nil, &query.Unsupported{Pos: cor.Rules[i].Pos, Construct: fmt.Sprintf("chained correlation (%q is the correlation %q)", cor.Rules[i].Text, rf.Rule.Title),
-				Why: "firewarden's engine cannot feed one correlation's results into another"}
-		}
-		if rf.Rule.Filter != nil || rf.Query == nil {
+			if rf.Query == nil {
+				return nil, query.Errorf(cor.Rules[i].Pos, "internal: correlation %q referenced before it compiled", cor.Rules[i].Text)
+			}
+			chained = true
+		} else if rf.Rule.Filter != nil || rf.Query == nil {
 			return nil, query.Errorf(cor.Rules[i].Pos, "%q is a filter rule, expected a detection rule", cor.Rules[i].Text)
 		}
 		for j := range refs[:i] {
@@ -434,8 +489,9 @@ func CompileCorrelation(c *Rule, refs []Resolved) (*query.Query, error) {
 	}
 
 	// A scope shared by every input is the query's; otherwise each input
-	// carries its own.
-	common := true
+	// carries its own. A chained correlation's inputs that read another
+	// correlation's results have no scope.
+	common := !chained
 	for _, rf := range refs {
 		common = common && rf.Query.ScopeKey == refs[0].Query.ScopeKey && rf.Query.ScopeKey != ""
 	}
@@ -445,7 +501,20 @@ func CompileCorrelation(c *Rule, refs []Resolved) (*query.Query, error) {
 	}
 	var valuePaths [][]string // per input, per condition field
 	for i, rf := range refs {
+		if rf.Rule.Correlation != nil {
+			in, paths, err := chainInput(cor, cor.Rules[i], rf.Rule, aliasOf)
+			if err != nil {
+				return nil, err
+			}
+			agg.Inputs = append(agg.Inputs, in)
+			valuePaths = append(valuePaths, paths)
+			continue
+		}
 		var xs []query.Expr
+		if chained {
+			// Synthetic events are not a detection rule's events.
+			xs = append(xs, query.Not{X: query.Exists{Path: ChainKeyField}})
+		}
 		if !common && rf.Query.Scope != nil {
 			xs = append(xs, rf.Query.Scope)
 		}
@@ -522,6 +591,43 @@ func CompileCorrelation(c *Rule, refs []Resolved) (*query.Query, error) {
 		q.Scope, q.ScopeKey = refs[0].Query.Scope, refs[0].Query.ScopeKey
 	}
 	return q, nil
+}
+
+// chainInput is the input of correlation cor that reads the results of
+// correlation inner (referenced as ref): its synthetic events, grouped by
+// the names inner outputs. Group-by and value fields are inner's group-by
+// names as written (an alias names one for inner); a name inner does not
+// output would never have a value, so it is an error.
+func chainInput(cor *Correlation, ref Ref, inner *Rule, aliasOf map[string]*Alias) (query.AggInput, []string, error) {
+	in := query.AggInput{Name: ref.Text, Filter: isChainKey(inner)}
+	for _, g := range cor.GroupBy {
+		name, pos := g.Text, g.Pos
+		if a := aliasOf[g.Text]; a != nil {
+			f, ok := aliasField(a, inner)
+			if !ok {
+				return in, nil, query.Errorf(a.Name.Pos, "alias %q has no field for rule %q, expected one for every rule the correlation references", a.Name.Text, ref.Text)
+			}
+			name = f
+			for _, key := range a.Order {
+				if refersTo(key, inner) {
+					pos = a.Fields[key].Pos
+					break
+				}
+			}
+		}
+		if !outputs(inner, name) {
+			return in, nil, query.Errorf(pos, "group-by %q: the correlation %q (%q) has no %q in its results (%s), expected one of its group-by names or an alias naming one", g.Text, inner.Title, ref.Text, name, groupNames(inner))
+		}
+		in.GroupBy = append(in.GroupBy, query.Field{Path: name})
+	}
+	var paths []string
+	for _, f := range cor.Fields {
+		if !outputs(inner, f.Text) {
+			return in, nil, query.Errorf(f.Pos, "field %q: the correlation %q (%q) has no %q in its results (%s), expected one of its group-by names", f.Text, inner.Title, ref.Text, f.Text, groupNames(inner))
+		}
+		paths = append(paths, f.Text)
+	}
+	return in, paths, nil
 }
 
 // fieldPath maps a Sigma field name with a referenced rule's field map.

@@ -3,6 +3,7 @@ package sigma
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -95,10 +96,26 @@ func linkFile(rs []*Rule) (map[*Rule]*query.Query, error) {
 			out[t] = q
 		}
 	}
+	// Correlations over detection rules first, then chained ones (one
+	// level is enough here).
+	var cs []*Rule
 	for _, c := range rs {
 		if c.Correlation == nil {
 			continue
 		}
+		chained := false
+		for _, ref := range c.Correlation.Rules {
+			if t := find(ref.Text); t != nil && t.Correlation != nil {
+				chained = true
+			}
+		}
+		if chained {
+			cs = append(cs, c)
+		} else {
+			cs = append([]*Rule{c}, cs...)
+		}
+	}
+	for _, c := range cs {
 		var refs []Resolved
 		for _, ref := range c.Correlation.Rules {
 			t := find(ref.Text)
@@ -382,8 +399,12 @@ func TestCorrelationLinkErrors(t *testing.T) {
 			`c.yml:9:5: alias "ip" has no field for rule "shell", expected one for every rule the correlation references`, false},
 		{"field mapped apart", "type: value_count\nrules: [port_open, audit_exec]\ngroup-by: [x]\ntimespan: 5m\ncondition: {gte: 2, field: User}",
 			`c.yml:8:30: unsupported: field "User" mapped to user.name for "port_open" and auditd.User for "audit_exec" (a correlation aggregates one event field)`, true},
-		{"chained", "type: event_count\nrules: [inner]\ntimespan: 5m\ncondition: {gte: 2}",
-			`c.yml:5:11: unsupported: chained correlation ("inner" is the correlation "Inner") (firewarden's engine cannot feed one correlation's results into another)`, true},
+		{"chained: group-by the inner one does not output", "type: event_count\nrules: [inner]\ngroup-by: [User]\ntimespan: 5m\ncondition: {gte: 2}",
+			`c.yml:6:14: group-by "User": the correlation "Inner" ("inner") has no "User" in its results (it groups by nothing), expected one of its group-by names or an alias naming one`, false},
+		{"chained: alias to a name the inner one does not output", "type: temporal\nrules: [inner, shell]\ngroup-by: [u]\ntimespan: 5m\naliases:\n  u:\n    inner: User\n    shell: User",
+			`c.yml:10:14: group-by "u": the correlation "Inner" ("inner") has no "User" in its results (it groups by nothing), expected one of its group-by names or an alias naming one`, false},
+		{"chained: value field the inner one does not output", "type: value_count\nrules: [inner]\ntimespan: 5m\ncondition: {gte: 2, field: CommandLine}",
+			`c.yml:7:30: field "CommandLine": the correlation "Inner" ("inner") has no "CommandLine" in its results (it groups by nothing), expected one of its group-by names`, false},
 	}
 	inner := "---\ntitle: Inner\nname: inner\ncorrelation:\n  type: event_count\n  rules: [shell]\n  timespan: 1m\n  condition: {gte: 5}\n"
 	for _, tc := range tests {
@@ -396,5 +417,47 @@ func TestCorrelationLinkErrors(t *testing.T) {
 			_, err = linkFile(rs)
 			checkErr(t, err, tc.want, tc.unsup, text)
 		})
+	}
+}
+
+// TestChainedCorrelationCompile: a correlation over a correlation reads
+// its results (synthetic events selected by the chain key, grouped by the
+// inner group-by names, aliases resolved), and its detection-rule inputs
+// ignore synthetic events.
+func TestChainedCorrelationCompile(t *testing.T) {
+	text := corrText("type: temporal_ordered\nrules: [many, shell]\ngroup-by: [account]\ntimespan: 10m\naliases:\n  account:\n    many: User\n    shell: User") +
+		"---\ntitle: Many\nname: many\ncorrelation:\n  type: event_count\n  rules: [shell]\n  group-by: [User, Computer]\n  timespan: 1m\n  condition: {gte: 5}\n"
+	rs, err := ParseFile("c.yml", []byte(text+baseDocs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := linkFile(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := qs[rs[0]]
+	if q.Scope != nil || q.ScopeKey != "" {
+		t.Errorf("scope %v %q, want none (one input reads synthetic events)", q.Scope, q.ScopeKey)
+	}
+	agg := q.Stages[0].(query.Aggregate)
+	inner := rs[1]
+	want := query.AggInput{Name: "many", Filter: query.Match{Field: query.Field{Path: ChainKeyField}, Op: query.Equal, Values: []string{ChainKey(inner)}},
+		GroupBy: []query.Expr{query.Field{Path: "User"}}}
+	if !reflect.DeepEqual(agg.Inputs[0], want) {
+		t.Errorf("inner input\n got %#v\nwant %#v", agg.Inputs[0], want)
+	}
+	if ChainKey(inner) != "c.yml:13:1" {
+		t.Errorf("chain key %q", ChainKey(inner))
+	}
+	shell := agg.Inputs[1]
+	and, ok := shell.Filter.(query.And)
+	if !ok || !reflect.DeepEqual(and.X[0], query.Not{X: query.Exists{Path: ChainKeyField}}) {
+		t.Errorf("shell input filter %#v, want synthetic events excluded first", shell.Filter)
+	}
+	if !reflect.DeepEqual(shell.GroupBy, []query.Expr{query.Field{Path: "user.name"}}) {
+		t.Errorf("shell group-by %#v", shell.GroupBy)
+	}
+	if !agg.Ordered || agg.Names[0] != "account" {
+		t.Errorf("aggregate %+v", agg)
 	}
 }

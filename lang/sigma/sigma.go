@@ -9,7 +9,8 @@
 // Correlation rules (correlation.go) and filter rules (filter.go) are
 // read here and compiled once the rules they reference are known (Link).
 // Constructs firewarden cannot run exactly — Sigma v1 aggregations,
-// |expand, PCRE-only regular expressions, chained correlations — are
+// |expand, PCRE-only regular expressions, correlation chains deeper than
+// MaxChain — are
 // refused with a *query.Unsupported naming them, never approximated.
 package sigma
 
