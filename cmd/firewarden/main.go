@@ -118,7 +118,7 @@ with the rule's metadata in every alert.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newHunt(), newRules(), newVersion())
+	root.AddCommand(newHunt(), newWatch(), newRules(), newVersion())
 	return root
 }
 
