@@ -132,7 +132,7 @@ func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
 
 func isRuleFile(p string) bool {
 	switch strings.ToLower(path.Ext(p)) {
-	case ".yml", ".yaml", ".toml":
+	case ".yml", ".yaml", ".toml", ".kql":
 		return true
 	}
 	return false
@@ -142,6 +142,12 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 	s.Files++
 	switch strings.ToLower(path.Ext(filepath.ToSlash(name))) {
 	case ".yml", ".yaml":
+		switch yamlKind(data) {
+		case "sentinel":
+			r, err := ParseSentinel(name, data)
+			s.addRule(r, err, name, builtin)
+			return
+		}
 		rules, err := sigma.ParseFile(name, data)
 		if err != nil {
 			ref := Refusal{Path: name, Err: err}
@@ -179,9 +185,36 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 		}
 		r.Builtin = builtin
 		s.loaded = append(s.loaded, entry{rule: r})
+	case ".kql":
+		r, err := ParseKQL(name, data)
+		s.addRule(r, err, name, builtin)
 	default:
 		s.loadRefused = append(s.loadRefused, Refusal{Path: name, Err: fmt.Errorf("%s: not a rule file firewarden reads", name)})
 	}
+}
+
+// yamlKind tells apart, by their top-level keys, the ecosystems that
+// write rules as YAML: "sentinel" (query: with queryFrequency:,
+// relevantTechniques: or tactics:); anything else is "sigma".
+func yamlKind(data []byte) string {
+	switch {
+	case IsSentinelYAML(data):
+		return "sentinel"
+	}
+	return "sigma"
+}
+
+// addRule records one rule read from a file, or its refusal (keeping the
+// metadata of a rule that was read but cannot run).
+func (s *Set) addRule(r *Rule, err error, name string, builtin bool) {
+	if r != nil {
+		r.Builtin = builtin
+	}
+	if err != nil {
+		s.loadRefused = append(s.loadRefused, Refusal{Path: name, Err: err, Rule: r})
+		return
+	}
+	s.loaded = append(s.loaded, entry{rule: r})
 }
 
 // FromSigma converts a parsed Sigma rule.
