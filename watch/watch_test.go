@@ -58,7 +58,7 @@ func TestWatchFollowsAuditLog(t *testing.T) {
 	os.WriteFile(path, nil, 0o600)
 	sink := &collect{}
 	w, err := New(Config{
-		Sensors:     []Sensor{&follow.Sensor{Path: path, Formats: []source.Format{auditd.Laurel{}}, Poll: 10 * time.Millisecond}},
+		Sensors:     []Sensor{&follow.Sensor{Path: path, Formats: []source.Format{auditd.Laurel{}}, FromStart: true, Poll: 10 * time.Millisecond}},
 		Engine:      eng,
 		Sink:        sink,
 		MetricsAddr: "127.0.0.1:0",

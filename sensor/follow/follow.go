@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,17 @@ type Sensor struct {
 	// (default 100ms).
 	Poll time.Duration
 
-	stats   source.Stats
-	reopens atomic.Int64
+	stats     source.Stats
+	reopens   atomic.Int64
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+// Ready is closed once Run has fixed where following starts: lines
+// written after that are read.
+func (s *Sensor) Ready() <-chan struct{} {
+	s.readyOnce.Do(func() { s.ready = make(chan struct{}) })
+	return s.ready
 }
 
 // Name implements watch.Sensor.
@@ -60,6 +70,8 @@ func (s *Sensor) Run(ctx context.Context, emit func(*event.Event) error) error {
 	if fi, err := os.Stat(s.Path); err == nil && !s.FromStart {
 		skip = fi.Size()
 	}
+	s.Ready()
+	close(s.ready)
 	f, format, err := s.open(ctx, poll)
 	if err != nil {
 		return err

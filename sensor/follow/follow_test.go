@@ -91,7 +91,7 @@ func TestFollowRotationTruncation(t *testing.T) {
 	g := &got{}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, g.emit) }()
-	time.Sleep(100 * time.Millisecond)
+	<-s.Ready()
 
 	appendLines(t, path, lines[5:15])
 	g.waitFor(t, 10)
