@@ -240,7 +240,11 @@ func ParseSentinel(name string, data []byte) (*Rule, error) {
 	} else if n != nil && (n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle)) != 0 {
 		base.Col++
 	}
-	res, err := kql.Compile(sr.Query, kql.Options{Base: base})
+	indent := 0
+	if base.Col > 1 && (mapValue(&doc, "query").Style&(yaml.LiteralStyle|yaml.FoldedStyle)) != 0 {
+		indent = base.Col - 1
+	}
+	res, err := kql.Compile(sr.Query, kql.Options{Base: base, Indent: indent})
 	if err != nil {
 		return r, err
 	}

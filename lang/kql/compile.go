@@ -25,7 +25,7 @@ type Result struct {
 
 // Compile parses and compiles a KQL query.
 func Compile(src string, opts Options) (*Result, error) {
-	q, err := Parse(src, opts.Base)
+	q, err := parseIndented(src, opts.Base, opts.Indent)
 	if err != nil {
 		return nil, err
 	}

@@ -16,4 +16,7 @@ type Options struct {
 	// Base is where the query text starts (file, line, column), so errors
 	// point into the file that holds it (a Sentinel YAML rule, say).
 	Base query.Pos
+	// Indent is added to the column of every line after the first: the
+	// indentation a YAML block scalar strips from its text.
+	Indent int
 }

@@ -14,7 +14,12 @@ const maxDepth = 200
 
 // Parse reads a KQL query. base is where the text starts in its file.
 func Parse(src string, base query.Pos) (*Query, error) {
+	return parseIndented(src, base, 0)
+}
+
+func parseIndented(src string, base query.Pos, indent int) (*Query, error) {
 	p := &parser{s: newScanner(src, base)}
+	p.s.indent = indent
 	if err := p.fill(); err != nil {
 		return nil, err
 	}

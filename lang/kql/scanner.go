@@ -80,6 +80,8 @@ type scanner struct {
 	line int
 	col  int
 	base query.Pos
+	// indent is added to the columns of lines after the first.
+	indent int
 }
 
 func newScanner(src string, base query.Pos) *scanner {
@@ -95,7 +97,7 @@ func newScanner(src string, base query.Pos) *scanner {
 // pos maps a position in src to one in the file holding it: the first
 // line of src starts at base's column, later lines at column 1.
 func (s *scanner) pos(line, col int) query.Pos {
-	p := query.Pos{File: s.base.File, Line: s.base.Line + line - 1, Col: col}
+	p := query.Pos{File: s.base.File, Line: s.base.Line + line - 1, Col: col + s.indent}
 	if line == 1 {
 		p.Col = s.base.Col + col - 1
 	}
