@@ -145,15 +145,12 @@ func (s *Sensor) copy(ctx context.Context, f *os.File, w io.Writer, poll time.Du
 	for {
 		n, err := f.Read(buf)
 		if n > 0 {
-			data := append(partial, buf[:n]...)
-			i := bytes.LastIndexByte(data, '\n')
-			if i >= 0 {
-				if _, werr := w.Write(data[:i+1]); werr != nil {
+			var lines []byte
+			lines, partial = complete(partial, buf[:n])
+			if len(lines) > 0 {
+				if _, werr := w.Write(lines); werr != nil {
 					return werr
 				}
-				partial = append(partial[:0], data[i+1:]...)
-			} else {
-				partial = data
 			}
 			continue
 		}
@@ -179,6 +176,19 @@ func (s *Sensor) copy(ctx context.Context, f *os.File, w io.Writer, poll time.Du
 		case <-time.After(poll):
 		}
 	}
+}
+
+// complete joins a line left unfinished by the last read with newly read
+// data, and splits the result into the complete lines (ending in '\n', or
+// empty) and what remains unfinished.
+func complete(partial, data []byte) (lines, rest []byte) {
+	joined := append(partial, data...)
+	i := bytes.LastIndexByte(joined, '\n')
+	if i < 0 {
+		return nil, joined
+	}
+	lines = bytes.Clone(joined[:i+1])
+	return lines, append(joined[:0], joined[i+1:]...)
 }
 
 // replaced reports a new file to read: the path now names another file

@@ -2,6 +2,7 @@ package follow
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"os"
@@ -140,4 +141,32 @@ func TestFollowUnknownFormat(t *testing.T) {
 	if err := s.Run(ctx, func(*event.Event) error { return nil }); err == nil || err == context.DeadlineExceeded {
 		t.Fatalf("error %v, want format not recognised", err)
 	}
+}
+
+// FuzzComplete: however a stream is cut into reads, the complete lines
+// handed on, followed by what remains, are the stream, in order.
+func FuzzComplete(f *testing.F) {
+	for _, l := range []string{"type=SYSCALL msg=audit(1.1:2): x\ntype=EOE", "{\"a\":1}\n{\"b\"", "\n\n", ""} {
+		f.Add(l, 3)
+	}
+	f.Fuzz(func(t *testing.T, stream string, cut int) {
+		if cut <= 0 {
+			cut = 1
+		}
+		var out, partial []byte
+		for i := 0; i < len(stream); i += cut {
+			var lines []byte
+			lines, partial = complete(partial, []byte(stream[i:min(i+cut, len(stream))]))
+			if len(lines) > 0 && lines[len(lines)-1] != '\n' {
+				t.Fatalf("lines %q do not end a line", lines)
+			}
+			out = append(out, lines...)
+		}
+		if got := string(out) + string(partial); got != stream {
+			t.Fatalf("got %q, want %q", got, stream)
+		}
+		if bytes.IndexByte(partial, '\n') >= 0 {
+			t.Fatalf("the remainder %q holds a complete line", partial)
+		}
+	})
 }
