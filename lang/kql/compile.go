@@ -943,6 +943,7 @@ func (c *compiler) summarize(op *Summarize) error {
 	case c.lookBack > 0:
 		agg.Window = c.lookBack
 	}
+	agg.Tolerance = defaultTolerance
 	if agg.Window > 0 {
 		agg.Tolerance = min(agg.Window, defaultTolerance)
 	}

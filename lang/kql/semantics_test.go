@@ -225,6 +225,30 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestParseThenSummarize: the CyclopsBlink pattern in KQL — ports parsed
+// from iptables command lines, counted per parent.
+func TestParseThenSummarize(t *testing.T) {
+	var evs []*event.Event
+	for i, port := range []string{"636", "989", "636", "8443", "994"} {
+		ev := procEvent()
+		ev.SetStr("@timestamp", time.Date(2026, 11, 22, 15, 0, i, 0, time.UTC).Format(time.RFC3339Nano))
+		ev.SetStr("process.command_line", "iptables -I INPUT -p tcp --dport "+port+" -j ACCEPT")
+		evs = append(evs, ev)
+	}
+	q := `imProcessCreate
+| where TargetProcessCommandLine has "ACCEPT"
+| parse TargetProcessCommandLine with * "--dport " port:long " " *
+| where isnotnull(port)
+| summarize Ports = dcount(port), PortSet = make_set(port) by ActingProcessName
+| where Ports >= 3`
+	if got := matches(t, q, evs...); got != 1 {
+		t.Errorf("%d results, want 1 (the third distinct port)", got)
+	}
+	if got := matches(t, strings.Replace(q, ">= 3", ">= 5", 1), evs...); got != 0 {
+		t.Errorf("%d results, want 0 (4 distinct ports)", got)
+	}
+}
+
 // TestRefusedByName: constructs firewarden does not run are refused with
 // their name and position, never approximated.
 func TestRefusedByName(t *testing.T) {
