@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/url"
@@ -132,6 +133,20 @@ func init() {
 			return mapStr(a[0], func(s string) string {
 				if d, err := url.QueryUnescape(s); err == nil {
 					return d
+				}
+				return s
+			})
+		}},
+		// audithex is a value as the kernel writes it in an audit record:
+		// upper-case hex when it holds a double quote, a control character,
+		// a space or a byte above 0x7e; as it is otherwise (Splunk reads
+		// audit.log undecoded).
+		"audithex": {1, 1, func(a []event.Value, _ bool) event.Value {
+			return mapStr(a[0], func(s string) string {
+				for i := 0; i < len(s); i++ {
+					if c := s[i]; c == '"' || c < 0x21 || c > 0x7e {
+						return strings.ToUpper(hex.EncodeToString([]byte(s)))
+					}
 				}
 				return s
 			})

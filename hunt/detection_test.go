@@ -78,13 +78,15 @@ func TestDetectionMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seed, seedEQL, own []*rule.Rule
+	var seed, seedEQL, seedSPL, own []*rule.Rule
 	for _, r := range pack.Rules {
 		switch {
 		case strings.Contains(r.Path, "/firewarden/"):
 			own = append(own, r)
 		case r.Language == "eql":
 			seedEQL = append(seedEQL, r) // the Elastic seed and its newer version
+		case r.Language == "spl":
+			seedSPL = append(seedSPL, r) // the Splunk seed (CyclopsBlink ports)
 		default:
 			seed = append(seed, r)
 		}
@@ -104,7 +106,7 @@ func TestDetectionMatrix(t *testing.T) {
 	for _, set := range []struct {
 		name  string
 		rules []*rule.Rule
-	}{{"seed Sigma", seed}, {"Elastic seed (EQL)", seedEQL}, {"firewarden pack", own}, {"SigmaHQ Linux corpus", corpus.Rules}} {
+	}{{"seed Sigma", seed}, {"Elastic seed (EQL)", seedEQL}, {"Splunk seed (SPL)", seedSPL}, {"firewarden pack", own}, {"SigmaHQ Linux corpus", corpus.Rules}} {
 		if len(set.rules) == 0 {
 			t.Logf("%-22s no rules compiled", set.name)
 			continue

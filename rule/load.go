@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/firewarden/firewarden/lang/sigma"
+	"github.com/firewarden/firewarden/lang/spl"
 )
 
 // Set is the outcome of loading: the rules that compiled and the ones
@@ -26,6 +27,10 @@ type Set struct {
 	loadRefused []Refusal
 	refusedRefs map[string]Refusal // id or name of a document in a refused Sigma file
 	tracked     bool               // loaded and loadRefused describe the set
+
+	// ESCU detections wait for the macro files loaded with them.
+	pendingSPL []pendingFile
+	splMacros  *spl.Macros
 }
 
 // Add appends another set and links the union: a correlation or filter
@@ -63,7 +68,10 @@ func (s *Set) track() {
 // LoadPaths loads rule files and folders (recursively) from disk.
 func LoadPaths(paths []string) (*Set, error) {
 	set := &Set{tracked: true}
-	defer set.link()
+	defer func() {
+		set.finishSPL()
+		set.link()
+	}()
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -89,6 +97,7 @@ func LoadPaths(paths []string) (*Set, error) {
 func LoadFS(fsys fs.FS, root, prefix string, builtin bool) (*Set, error) {
 	set := &Set{tracked: true}
 	err := set.loadFS(fsys, root, prefix, builtin)
+	set.finishSPL()
 	set.link()
 	return set, err
 }
@@ -147,6 +156,15 @@ func (s *Set) loadFile(name string, data []byte, builtin bool) {
 			r, err := ParseSentinel(name, data)
 			s.addRule(r, err, name, builtin)
 			return
+		case "escu":
+			// Compiled once every file is read: macro files loaded with
+			// it may define its macros (escu.go).
+			s.pendingSPL = append(s.pendingSPL, pendingFile{name: name, data: data, builtin: builtin})
+			return
+		case "splmacro":
+			s.Files--
+			s.addSPLMacro(name, data)
+			return
 		}
 		rules, err := sigma.ParseFile(name, data)
 		if err != nil {
@@ -200,6 +218,10 @@ func yamlKind(data []byte) string {
 	switch {
 	case IsSentinelYAML(data):
 		return "sentinel"
+	case IsESCU(data):
+		return "escu"
+	case spl.IsMacroFile(data):
+		return "splmacro"
 	}
 	return "sigma"
 }

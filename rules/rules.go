@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the pack: one folder per rule language.
 //
-//go:embed sigma elastic kql
+//go:embed sigma elastic spl kql
 var FS embed.FS
