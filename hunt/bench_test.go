@@ -52,6 +52,10 @@ func BenchmarkHunt1M(b *testing.B) { benchHunt(b, "corpus/sigma") }
 // reports the peak join keys held by sequence state.
 func BenchmarkHuntEQL1M(b *testing.B) { benchHunt(b, "corpus/elastic") }
 
+// BenchmarkHuntSPL1M is BenchmarkHunt1M with every ESCU Linux detection
+// whose search compiles (the corpus folder holds the macros too).
+func BenchmarkHuntSPL1M(b *testing.B) { benchHunt(b, "corpus/splunk") }
+
 func benchHunt(b *testing.B, corpus string) {
 	n := 1_000_000
 	if s := os.Getenv("FIREWARDEN_BENCH_EVENTS"); s != "" {
