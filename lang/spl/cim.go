@@ -2,7 +2,6 @@ package spl
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/query"
@@ -140,5 +139,3 @@ var sourcetypes = map[string]query.Expr{
 	"linux:audit":  matchAny("event.module", "auditd"),
 	"sysmon:linux": matchAny("event.module", "sysmon"),
 }
-
-func lowerASCII(s string) string { return strings.ToLower(s) }

@@ -68,7 +68,6 @@ type compiler struct {
 	agg    *query.Aggregate
 	cols   []column
 	having []query.Expr
-	tsOnly bool // the aggregate is the tstats one
 }
 
 // CompileSearch lowers a parsed search.

@@ -14,7 +14,7 @@ import (
 // commands, macros and functions are refused by name.
 func TestErrors(t *testing.T) {
 	tests := []struct {
-		src, want string
+		src, want   string
 		unsupported bool
 	}{
 		{`| tstats count from datamodel=Endpoint.Processes where Processes.process="abc`, `r.spl:1:74: unterminated string`, false},

@@ -72,15 +72,6 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-// peekRune returns the next non-space byte without consuming it.
-func (s *scanner) peekByte() byte {
-	s.skipSpace()
-	if s.off < len(s.src) {
-		return s.src[s.off]
-	}
-	return 0
-}
-
 func isSearchBreak(c byte) bool {
 	switch c {
 	case ' ', '\t', '\n', '\r', '"', '(', ')', ',', '|', '=', '<', '>', '[', ']':
@@ -171,7 +162,7 @@ func isIdentStart(c byte) bool {
 // isIdentPart: field names carry dots (Processes.process_name), colons
 // and wildcards (rename Processes.* as *).
 func isIdentPart(c byte) bool {
-	return isIdentStart(c) || isDigit(c) || c == '.' || c == ':' || c == '*' || c == '-' && false
+	return isIdentStart(c) || isDigit(c) || c == '.' || c == ':' || c == '*'
 }
 
 // quoted reads a quoted string: \" and \\ are escapes; any other
