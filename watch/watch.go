@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/hunt"
 	"github.com/firewarden/firewarden/rule"
+	"github.com/firewarden/firewarden/source/process"
 )
 
 // Sensor is a live source of events: exec (eBPF), nftables netlink, audit
@@ -49,6 +51,13 @@ type Config struct {
 	// Buffer is how many sensor events may wait for the engine (default
 	// 65,536); when it is full, sensors block rather than lose events.
 	Buffer int
+	// Processes links events to the exec that started their process: a
+	// firewall change (nft, audit) carrying only a pid gets the culprit's
+	// executable, command line and parent from the exec sensor's events.
+	// nil: a table of process.DefaultCapacity.
+	Processes *process.Table
+	// Host names events that carry no host.name (default: os.Hostname).
+	Host string
 }
 
 // Metrics are the watcher's Prometheus metrics.
@@ -97,6 +106,12 @@ func New(cfg Config) (*Watcher, error) {
 	}
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = 1 << 16
+	}
+	if cfg.Processes == nil {
+		cfg.Processes = process.NewTable(0)
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
 	}
 	return &Watcher{cfg: cfg, Metrics: newMetrics()}, nil
 }
@@ -162,6 +177,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				w.updateDrops()
 				return errors.Join(errs...)
 			}
+			w.link(it.ev)
 			if w.cfg.Events != nil {
 				if err := w.cfg.Events(it.ev); err != nil {
 					log.Error("writing the event capture", "err", err)
@@ -175,6 +191,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.updateDrops()
 		}
 	}
+}
+
+// link names the host and fills what an event lacks from the process
+// table (which remembers every exec the sensors saw): the culprit of a
+// firewall change, its command line and its parent.
+func (w *Watcher) link(ev *event.Event) {
+	if !ev.Has("host.name") && w.cfg.Host != "" {
+		ev.SetStr("host.name", w.cfg.Host)
+	}
+	w.cfg.Processes.Derive(ev, process.ShellSplit)
 }
 
 func (w *Watcher) updateDrops() {

@@ -17,7 +17,10 @@ import (
 	"github.com/firewarden/firewarden/history"
 	"github.com/firewarden/firewarden/hunt"
 	"github.com/firewarden/firewarden/rule"
+	"github.com/firewarden/firewarden/sensor/audit"
+	execsensor "github.com/firewarden/firewarden/sensor/exec"
 	"github.com/firewarden/firewarden/sensor/follow"
+	"github.com/firewarden/firewarden/sensor/nft"
 	"github.com/firewarden/firewarden/sink"
 	"github.com/firewarden/firewarden/watch"
 )
@@ -31,15 +34,22 @@ func newWatch() *cobra.Command {
 	var rf ruleFlags
 	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, historyPath string
 	var follows, exceptionFiles, sensorNames []string
-	var strictIndex, quiet bool
+	var strictIndex, quiet, enableAudit bool
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Run as a daemon: live sensors, every rule, alerts as they happen",
 		Long: `Watch the host live and alert within a second: the built-in rules and any
 --rules run over every event the sensors see. Sensors (--sensors, default:
-every one that can run here): --follow FILE follows a growing log (audit.log,
-laurel, Sysmon for Linux, ECS) across rotation. Sensors that cannot run (a
-missing capability, say) are named with the reason, and the others run.
+every one that can run here): exec, every process start from eBPF (pid,
+parent, exact argv, namespaces); nft, the nftables netlink monitor in every
+network namespace (each table, chain, rule and policy change, with the pid and
+command that committed it and a diff of the ruleset); audit, the kernel's
+NETFILTER_CFG and SERVICE_STOP records (iptables-legacy, which nft cannot
+see) read from the audit multicast beside any auditd; and --follow FILE, a
+growing log (audit.log, laurel, Sysmon for Linux, ECS) across rotation.
+Sensors that cannot run (a missing capability, say) are named with the
+reason, and the others run. A firewall change is linked to the exec that
+made it, so its alert names the culprit's command line and parent.
 
 Alerts go to standard output (--format table|ndjson, the record hunt writes)
 and, as asked, to an NDJSON file (--alerts-file), the system log (--syslog
@@ -91,7 +101,30 @@ firewarden only watches: it never changes the firewall.`,
 			}
 			defer sinks.Close()
 
-			openers := map[string]sensorOpener{}
+			openers := map[string]sensorOpener{
+				"exec": func() (watch.Sensor, error) {
+					s, err := execsensor.Open(execsensor.Options{})
+					if err != nil {
+						return nil, err
+					}
+					log.Info("exec sensor attached", "attach", s.Attach())
+					return s, nil
+				},
+				"nft": func() (watch.Sensor, error) {
+					s, err := nft.Open(nft.Options{})
+					if err != nil {
+						return nil, err
+					}
+					return nftSensor{s}, nil
+				},
+				"audit": func() (watch.Sensor, error) {
+					s, err := audit.Open(audit.Options{EnableAudit: enableAudit})
+					if err != nil {
+						return nil, err
+					}
+					return auditSensor{s}, nil
+				},
+			}
 			for _, p := range follows {
 				openers["follow:"+p] = func() (watch.Sensor, error) {
 					return &follow.Sensor{Path: p, Formats: formats()}, nil
@@ -130,8 +163,20 @@ firewarden only watches: it never changes the firewall.`,
 	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
 	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across restarts (bbolt)")
 	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
+	cmd.Flags().BoolVar(&enableAudit, "enable-audit", false, "when kernel auditing is off and no auditd runs, turn it on (no rules) so NETFILTER_CFG records exist; off again on exit")
 	return cmd
 }
+
+// nftSensor and auditSensor adapt the netlink sensors to watch.Sensor.
+type nftSensor struct{ *nft.Sensor }
+
+func (nftSensor) Name() string   { return "nft" }
+func (s nftSensor) Drops() int64 { return s.Stats().Overruns }
+
+type auditSensor struct{ *audit.Sensor }
+
+func (auditSensor) Name() string   { return "audit" }
+func (s auditSensor) Drops() int64 { return s.Stats().Lost }
 
 // openSensors opens the named sensors (all of them when none are named),
 // logging each that cannot run with its reason; it fails only when none

@@ -406,15 +406,24 @@ func (s *Sensor) Close() error {
 	return err
 }
 
+// readPoll bounds how long Run waits for a record before it looks at its
+// context again (and so how long it takes to stop).
+const readPoll = 200 * time.Millisecond
+
 // Run reads records until ctx ends (returning ctx.Err()), the sensor is
 // closed (returning nil) or emit fails (returning its error), calling emit
 // with one event per exec. Each event is fresh: emit may keep it. Run must
 // not be called concurrently with itself.
 func (s *Sensor) Run(ctx context.Context, emit func(*event.Event) error) error {
-	stop := context.AfterFunc(ctx, func() { s.rd.SetDeadline(time.Now()) })
-	defer stop()
+	// The reader holds its lock while it waits, so a deadline set from
+	// another goroutine would only land after the next record: Run sets a
+	// short one itself before each wait and checks ctx when it passes.
 	var rec ringbuf.Record
 	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.rd.SetDeadline(time.Now().Add(readPoll))
 		if err := s.rd.ReadInto(&rec); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				if ctx.Err() != nil {

@@ -26,6 +26,7 @@ type key struct {
 type entry struct {
 	executable, name, commandLine, user string
 	args                                []event.Value
+	ppid                                int64 // 0: unknown
 }
 
 // Table remembers the latest exec of each (host, pid), bounded in size:
@@ -75,6 +76,11 @@ func (t *Table) Derive(ev *event.Event, split Splitter) {
 		exe := ev.Get("process.executable").String()
 		if e := t.procs[key{host, pid}]; e != nil && (exe == "" || exe == e.executable) {
 			fillFrom(ev, "process.", e)
+			if e.ppid != 0 {
+				// A firewall change carries only the pid: its parent is
+				// the exec's, so the alert names the whole chain.
+				ev.Fill("process.parent.pid", event.IntV(e.ppid))
+			}
 		}
 	}
 	args := ev.Get("process.args")
@@ -116,6 +122,9 @@ func (t *Table) Derive(ev *event.Event, split Splitter) {
 		}
 		if a := ev.Get("process.args"); a.Kind == event.List {
 			e.args = a.List
+		}
+		if ppid, ok := intOf(ev.Get("process.parent.pid")); ok {
+			e.ppid = ppid
 		}
 		t.put(key{host, pid}, e)
 	}
