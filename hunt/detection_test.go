@@ -122,7 +122,11 @@ func TestDetectionMatrix(t *testing.T) {
 				fp[seq] = true
 			}
 		}
-		var missed []string
+		var missed, falsePos []string
+		for seq := range fp {
+			falsePos = append(falsePos, seq+":"+m.label[seq])
+		}
+		sort.Strings(falsePos)
 		for seq, c := range m.category {
 			if c == "attack" && !hit[seq] {
 				missed = append(missed, seq+":"+m.label[seq])
@@ -131,12 +135,20 @@ func TestDetectionMatrix(t *testing.T) {
 		sort.Strings(missed)
 		results[set.name] = [2]int{len(hit), len(fp)}
 		t.Logf("%-22s detects %2d of %d attack commands; alerts on %d benign commands; missed: %s", set.name, len(hit), attacks, len(fp), strings.Join(missed, " "))
+		if len(falsePos) > 0 && len(falsePos) <= 20 {
+			t.Logf("%-22s benign commands alerted on: %s", "", strings.Join(falsePos, " "))
+		}
 	}
 	// Floors: the pack must keep catching what it catches today (the
 	// CyclopsBlink port pattern through its Sigma value_count
-	// correlation); the log line above names the two it misses.
-	if got := results["firewarden pack"][0]; got < 23 {
-		t.Errorf("firewarden pack detects %d attacks, want at least 23", got)
+	// correlation, the renamed copy that failed through its directory);
+	// the log line above names the one it misses: chkconfig, absent from
+	// the host, left no event at all (rules/README.md). The benign
+	// commands it alerts on are the three of today: ufw's own enable and
+	// allow (preset ufw silences them) and a maintenance script that
+	// flushes and restores.
+	if got := results["firewarden pack"]; got[0] < 24 || got[1] > 3 {
+		t.Errorf("firewarden pack detects %d attacks and alerts on %d benign commands, want at least 24 and at most 3", got[0], got[1])
 	}
 	if got := results["seed Sigma"][0]; got != 0 {
 		t.Errorf("seed Sigma rule detects %d, measured 0 (it is blind on nft-backed hosts): %v", got, fmt.Sprint(results))

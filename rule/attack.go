@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -80,6 +81,21 @@ func ThreatFromTags(tags []string) []Threat {
 			tacs = append(tacs, tac)
 		}
 	}
+	// A rule tagged with both ATT&CK releases' ids (attack.t1686 and
+	// attack.t1562.004; attack.defense-impairment and
+	// attack.defense-evasion), for tools that know only one of them, maps
+	// once: the v19 technique carries the legacy id, the v19 tactic the
+	// legacy tactic.
+	techs = slices.DeleteFunc(techs, func(t Technique) bool {
+		return t.LegacyID != "" && seen[strings.ToLower(t.LegacyID)] && !isV19(t.ID)
+	})
+	legacyTac := map[string]bool{}
+	for _, t := range tacs {
+		if t.Legacy != nil {
+			legacyTac[t.Legacy.ID] = true
+		}
+	}
+	tacs = slices.DeleteFunc(tacs, func(t Tactic) bool { return t.ID != "" && legacyTac[t.ID] })
 	if len(tacs) == 0 && len(techs) == 0 {
 		return nil
 	}
@@ -116,4 +132,11 @@ func RiskOf(severity string) int {
 		return 99
 	}
 	return 0
+}
+
+// isV19 reports whether id is the ATT&CK v19 id of a renamed technique
+// (T1686, T1685), as opposed to its legacy id (T1562.004, T1562.001).
+func isV19(id string) bool {
+	_, ok := renamed[id]
+	return ok && !strings.Contains(id, ".")
 }

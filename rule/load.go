@@ -140,6 +140,9 @@ func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
 }
 
 func isRuleFile(p string) bool {
+	if IsTestFile(p) {
+		return false
+	}
 	switch strings.ToLower(path.Ext(p)) {
 	case ".yml", ".yaml", ".toml", ".kql":
 		return true
@@ -253,7 +256,7 @@ func FromSigma(r *sigma.Rule, builtin bool) *Rule {
 			parts = append(parts, p)
 		}
 	}
-	return &Rule{
+	out := &Rule{
 		ID:             r.ID,
 		Name:           r.Title,
 		Description:    r.Description,
@@ -274,4 +277,6 @@ func FromSigma(r *sigma.Rule, builtin bool) *Rule {
 		Query:          r.Query,
 		Text:           string(r.Raw),
 	}
+	applyCustom(out, r.Raw)
+	return out
 }

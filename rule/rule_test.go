@@ -72,3 +72,17 @@ func TestLoadBuiltinAndPaths(t *testing.T) {
 		t.Error("missing path: no error")
 	}
 }
+
+func TestThreatFromBothReleases(t *testing.T) {
+	th := ThreatFromTags([]string{"attack.defense-impairment", "attack.defense-evasion", "attack.t1686", "attack.t1562.004"})
+	if len(th) != 1 || th[0].Tactic.Name != "Defense Impairment" || th[0].Tactic.Legacy == nil || th[0].Tactic.Legacy.ID != "TA0005" {
+		t.Fatalf("tactics = %+v, want Defense Impairment (legacy TA0005) once", th)
+	}
+	if te := th[0].Techniques; len(te) != 1 || te[0].ID != "T1686" || te[0].LegacyID != "T1562.004" {
+		t.Fatalf("techniques = %+v, want T1686 (legacy T1562.004) once", te)
+	}
+	th = ThreatFromTags([]string{"attack.defense-evasion", "attack.t1562.004"})
+	if len(th) != 1 || th[0].Tactic.ID != "TA0005" || th[0].Techniques[0].ID != "T1562.004" || th[0].Techniques[0].LegacyID != "T1686" {
+		t.Fatalf("legacy-only tags = %+v", th)
+	}
+}
