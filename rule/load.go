@@ -280,3 +280,14 @@ func FromSigma(r *sigma.Rule, builtin bool) *Rule {
 	applyCustom(out, r.Raw)
 	return out
 }
+
+// LoadData loads one rule file from its contents; name is its path in
+// positions and in the rules' Path (package ruletest reads rule files
+// from disk and from the embedded pack alike).
+func LoadData(name string, data []byte, builtin bool) *Set {
+	set := &Set{tracked: true}
+	set.loadFile(name, data, builtin)
+	set.finishSPL()
+	set.link()
+	return set
+}

@@ -101,7 +101,8 @@ const exitCodesHelp = `Exit codes:
   3  rules check: at least one rule was refused
   4  hunt: an input could not be read or its format was not recognised
      (every other input was still read)
-  5  hunt --fail-on-alert: at least one alert was raised`
+  5  hunt --fail-on-alert: at least one alert was raised
+  6  rules test: at least one case failed`
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -403,7 +404,7 @@ summary. Exits 3 when any rule is refused.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, check)
+	cmd.AddCommand(list, check, newRulesTest())
 	return cmd
 }
 
