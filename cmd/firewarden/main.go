@@ -161,7 +161,7 @@ func newHunt() *cobra.Command {
 	var rf ruleFlags
 	var format string
 	var verbose, quiet, noProgress, failOnAlert, strictIndex bool
-	var exceptionFiles, suppressBy []string
+	var exceptionFiles, suppressBy, presets []string
 	var historyPath string
 	var suppressFor time.Duration
 	cmd := &cobra.Command{
@@ -227,6 +227,9 @@ docs/alert-policy.md.
 			if copts.Exceptions, xerrs, err = loadExceptions(exceptionFiles); err != nil {
 				return err
 			}
+			if copts.Exceptions, err = addPresets(copts.Exceptions, presets); err != nil {
+				return err
+			}
 			if copts.Suppression, err = suppressionFlag(suppressBy, suppressFor); err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -271,6 +274,7 @@ docs/alert-policy.md.
 	cmd.Flags().BoolVar(&failOnAlert, "fail-on-alert", false, "exit with code 5 when any alert is raised")
 	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
 	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
+	registerPresets(cmd, &presets)
 	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across runs (bbolt; default: memory only)")
 	cmd.Flags().StringSliceVar(&suppressBy, "suppress-by", nil, "suppress alerts of a rule that share these fields (up to 3), for rules without their own alert_suppression")
 	cmd.Flags().DurationVar(&suppressFor, "suppress-for", 0, "with --suppress-by: how long a group's later alerts are suppressed (default: the rule's interval, else 5m)")

@@ -33,7 +33,7 @@ type sensorOpener func() (watch.Sensor, error)
 func newWatch() *cobra.Command {
 	var rf ruleFlags
 	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, historyPath string
-	var follows, exceptionFiles, sensorNames []string
+	var follows, exceptionFiles, sensorNames, presets []string
 	var strictIndex, quiet, enableAudit bool
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -76,6 +76,9 @@ firewarden only watches: it never changes the firewall.`,
 			copts := hunt.CompileOptions{StrictIndex: strictIndex}
 			var xerrs []rule.Refusal
 			if copts.Exceptions, xerrs, err = loadExceptions(exceptionFiles); err != nil {
+				return err
+			}
+			if copts.Exceptions, err = addPresets(copts.Exceptions, presets); err != nil {
 				return err
 			}
 			for _, r := range xerrs {
@@ -161,6 +164,7 @@ firewarden only watches: it never changes the firewall.`,
 	cmd.Flags().StringVar(&eventsFile, "events", "", "write every sensor event to this file as ECS NDJSON (replay with hunt)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics", "127.0.0.1:9464", `serve Prometheus metrics on this loopback address ("" for none)`)
 	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
+	registerPresets(cmd, &presets)
 	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across restarts (bbolt)")
 	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
 	cmd.Flags().BoolVar(&enableAudit, "enable-audit", false, "when kernel auditing is off and no auditd runs, turn it on (no rules) so NETFILTER_CFG records exist; off again on exit")
