@@ -273,11 +273,6 @@ func pick(rules []*rule.Rule, caseRule, fileRule string) (*rule.Rule, error) {
 	return alerting[0], nil
 }
 
-type collect struct{ alerts []*alert.Alert }
-
-func (c *collect) Write(a *alert.Alert) error { c.alerts = append(c.alerts, a); return nil }
-func (c *collect) Close() error               { return nil }
-
 var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // input renders a case's events as the bytes a source reads.
