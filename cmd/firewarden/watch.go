@@ -18,6 +18,7 @@ import (
 	"github.com/firewarden/firewarden/hunt"
 	"github.com/firewarden/firewarden/rule"
 	"github.com/firewarden/firewarden/sensor/audit"
+	configsensor "github.com/firewarden/firewarden/sensor/config"
 	execsensor "github.com/firewarden/firewarden/sensor/exec"
 	"github.com/firewarden/firewarden/sensor/follow"
 	"github.com/firewarden/firewarden/sensor/nft"
@@ -32,7 +33,7 @@ type sensorOpener func() (watch.Sensor, error)
 
 func newWatch() *cobra.Command {
 	var rf ruleFlags
-	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, historyPath string
+	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, historyPath, configRoot string
 	var follows, exceptionFiles, sensorNames, presets []string
 	var strictIndex, quiet, enableAudit bool
 	cmd := &cobra.Command{
@@ -45,7 +46,10 @@ parent, exact argv, namespaces); nft, the nftables netlink monitor in every
 network namespace (each table, chain, rule and policy change, with the pid and
 command that committed it and a diff of the ruleset); audit, the kernel's
 NETFILTER_CFG and SERVICE_STOP records (iptables-legacy, which nft cannot
-see) read from the audit multicast beside any auditd; and --follow FILE, a
+see) read from the audit multicast beside any auditd; config, fanotify on the
+firewall's configuration files (/etc/ufw, /etc/default/ufw, /etc/firewalld,
+/etc/nftables.conf, /etc/iptables, /etc/sysconfig/iptables*: each file
+created, written, renamed or deleted, with the writer's pid); and --follow FILE, a
 growing log (audit.log, laurel, Sysmon for Linux, ECS) across rotation.
 Sensors that cannot run (a missing capability, say) are named with the
 reason, and the others run. A firewall change is linked to the exec that
@@ -127,6 +131,9 @@ firewarden only watches: it never changes the firewall.`,
 					}
 					return auditSensor{s}, nil
 				},
+				"config": func() (watch.Sensor, error) {
+					return configsensor.Open(configsensor.Options{Root: configRoot})
+				},
 			}
 			for _, p := range follows {
 				openers["follow:"+p] = func() (watch.Sensor, error) {
@@ -167,6 +174,7 @@ firewarden only watches: it never changes the firewall.`,
 	registerPresets(cmd, &presets)
 	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across restarts (bbolt)")
 	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
+	cmd.Flags().StringVar(&configRoot, "config-root", "/", "the config sensor watches the firewall configuration files under this directory (a container's root file system)")
 	cmd.Flags().BoolVar(&enableAudit, "enable-audit", false, "when kernel auditing is off and no auditd runs, turn it on (no rules) so NETFILTER_CFG records exist; off again on exit")
 	return cmd
 }
