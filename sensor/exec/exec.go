@@ -619,6 +619,9 @@ func (s *Sensor) event(r *record) *event.Event {
 	if s.host != "" {
 		ev.SetStr("host.name", s.host)
 	}
+	// As Elastic Defend says of its process events: Elastic's Linux
+	// rules require it (host.os.type == "linux").
+	ev.SetStr("host.os.type", "linux")
 	ev.Set("process.pid", event.IntV(int64(r.pid)))
 	ev.Set("process.parent.pid", event.IntV(int64(r.ppid)))
 	ev.SetStr("process.start", ts)

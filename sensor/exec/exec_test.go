@@ -233,6 +233,7 @@ func TestLiveExec(t *testing.T) {
 		"firewarden.netns":          nsInode(t, "/proc/self/ns/net"),
 		"firewarden.mntns":          nsInode(t, "/proc/self/ns/mnt"),
 		"event.action":              "exec",
+		"host.os.type":              "linux",
 		"firewarden.comm":           "true",
 	}
 	for f, w := range want {
