@@ -119,7 +119,7 @@ with the rule's metadata in every alert.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newHunt(), newWatch(), newRules(), newVersion())
+	root.AddCommand(newHunt(), newWatch(), newRules(), newSelftest(), newVersion())
 	return root
 }
 
