@@ -434,7 +434,7 @@ func run(ctx context.Context, opts Options, log *slog.Logger, techniques []*Tech
 	}
 	if ctx.Err() != nil {
 		rep.Interrupted = true
-		runErr = ctx.Err()
+		runErr = fmt.Errorf("interrupted (%w): the namespaces made so far are deleted", ctx.Err())
 	}
 	score(rep, rec)
 	return runErr

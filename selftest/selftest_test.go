@@ -149,3 +149,40 @@ func TestDiffLines(t *testing.T) {
 		t.Errorf("diff: %q", d)
 	}
 }
+
+// TestIsolatedConfig: a technique's isolated configuration path is a
+// private copy bind-mounted in a mount namespace of its own: what the
+// technique writes there never reaches the real path (a stand-in for
+// /etc/ufw here).
+func TestIsolatedConfig(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (namespaces, mount)")
+	}
+	for _, tool := range []string{"ip", "unshare", "mount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	real := t.TempDir()
+	os.WriteFile(real+"/ufw.conf", []byte("ENABLED=yes\n"), 0o644)
+	ns := "fwself-test" + strings.ReplaceAll(t.Name(), "/", "")
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "delete", ns).Run()
+	dir := t.TempDir()
+	cmd, err := command(context.Background(), ns, dir, "technique", "sed -i s/yes/no/ "+real+"/ufw.conf && cat "+real+"/ufw.conf", []string{real})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "ENABLED=no\n" {
+		t.Fatalf("technique: %v: %q", err, out)
+	}
+	if b, _ := os.ReadFile(real + "/ufw.conf"); string(b) != "ENABLED=yes\n" {
+		t.Errorf("the real path changed: %q", b)
+	}
+	if b, _ := os.ReadFile(dir + "/isolated/0/ufw.conf"); string(b) != "ENABLED=no\n" {
+		t.Errorf("the private copy did not change: %q", b)
+	}
+}
