@@ -74,14 +74,20 @@ type RuleInfo struct {
 	Builtin           bool     `json:"builtin,omitempty"`
 }
 
-// Process is the culprit: the process of the first matched event and its
-// parent.
+// Process is the culprit: the process of the first matched event, its
+// parent, and its ancestors as far as the events read knew them.
 type Process struct {
 	PID         int64    `json:"pid,omitempty"`
 	Executable  string   `json:"executable,omitempty"`
 	Name        string   `json:"name,omitempty"`
 	CommandLine string   `json:"command_line,omitempty"`
+	User        *Named   `json:"user,omitempty"`
 	Parent      *Process `json:"parent,omitempty"`
+	// Ancestors is the process tree above the culprit, nearest first (the
+	// parent, its parent, …), from the execs the hunt or watch read before
+	// the alert (hunt.Engine's bounded process table). Set on the culprit
+	// only.
+	Ancestors []*Process `json:"ancestors,omitempty"`
 }
 
 // New builds the alert of rule r over events (in order); matched names the

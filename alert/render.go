@@ -38,6 +38,11 @@ type Table struct {
 	Verbose bool
 	// Width truncates the command-line column (0: no limit).
 	Width int
+	// View tunes the expanded view of each alert under Verbose: its
+	// related alerts (the others on its host within View.Window) are
+	// looked up among the alerts written, so they are listed after the
+	// table, each alert's view in the order the alerts were raised.
+	View ViewOptions
 }
 
 // NewTable returns a table sink on w.
@@ -84,15 +89,22 @@ func (t *Table) Close() error {
 		return err
 	}
 	if t.Verbose {
+		idx := NewIndex(t.rows)
+		win := t.View.Window
+		if win <= 0 {
+			win = DefaultWindow
+		}
 		for _, a := range t.rows {
-			t.explain(a)
+			WriteView(t.w, a, idx.Near(a, win), t.View)
 		}
 	}
 	return nil
 }
 
-func (t *Table) explain(a *Alert) {
-	w := t.w
+// explain writes the expanded view of a; extra (WriteView's process tree,
+// diff, events, related alerts) goes after the rule's metadata and before
+// its guide.
+func explain(w io.Writer, a *Alert, extra func()) {
 	fmt.Fprintf(w, "\n── %s  [%s, risk %d]  alert %s\n", a.Rule.Name, a.Rule.Severity, a.Rule.RiskScore, a.ID)
 	fmt.Fprintf(w, "   rule       %s (%s) %s\n", a.Rule.ID, a.Rule.Language, a.Rule.Path)
 	for _, th := range a.Threat {
@@ -157,6 +169,9 @@ func (t *Table) explain(a *Alert) {
 	}
 	for _, fp := range ri.FalsePositives {
 		fmt.Fprintf(w, "   false pos. %s\n", fp)
+	}
+	if extra != nil {
+		extra()
 	}
 	if ri.Guide != "" {
 		fmt.Fprintf(w, "   guide\n%s\n", indent(ri.Guide, "      "))

@@ -19,6 +19,7 @@ import (
 	"github.com/firewarden/firewarden/query"
 	"github.com/firewarden/firewarden/rule"
 	"github.com/firewarden/firewarden/source"
+	"github.com/firewarden/firewarden/source/process"
 )
 
 // Engine is a set of rules compiled into one engine, with what happens to
@@ -38,6 +39,9 @@ type Engine struct {
 	excepted   []int // alerts removed, by exception
 	prefilters []int // stateful rules an exception is compiled into, by exception
 	terms      *history.Store
+	// procs remembers the execs read (per host, bounded) so an alert names
+	// its culprit's ancestors; nil: no ancestors.
+	procs *process.Lineage
 
 	gen, hitGen uint64 // Match calls; the call hits were computed for
 	hitEv       *event.Event
@@ -64,6 +68,10 @@ type CompileOptions struct {
 	Suppression *rule.Suppression
 	// Now decides which exceptions have expired; zero: the wall clock.
 	Now time.Time
+	// Processes bounds the process table that gives each alert its
+	// culprit's ancestors (process.ancestors): 0 is
+	// process.DefaultCapacity execs, negative keeps no table.
+	Processes int
 }
 
 // Compile compiles rules into an engine; a rule the engine cannot run is
@@ -75,6 +83,9 @@ func Compile(rules []*rule.Rule) (*Engine, []rule.Refusal) {
 // CompileWith is Compile with options.
 func CompileWith(rules []*rule.Rule, opts CompileOptions) (*Engine, []rule.Refusal) {
 	e := &Engine{eng: engine.New(), terms: opts.History}
+	if opts.Processes >= 0 {
+		e.procs = process.NewLineage(opts.Processes)
+	}
 	e.eng.StrictIndex = opts.StrictIndex
 	if e.terms == nil {
 		e.terms, _ = history.Open("", 0)
@@ -280,6 +291,9 @@ func (e *Engine) Fields() []string {
 func (e *Engine) Match(ev *event.Event, fn func(*rule.Rule, *alert.Alert) error) error {
 	var err error
 	e.gen++
+	if e.procs != nil {
+		e.procs.Record(ev)
+	}
 	clear(e.synth)
 	e.synth = e.synth[:0]
 	e.eng.Match(ev, func(m *engine.Result) {
@@ -414,7 +428,43 @@ func (e *Engine) alert(eng *engine.Engine, id, ri int, m *engine.Result, trigger
 	for _, ev := range evs {
 		ev.Retain()
 	}
+	e.ancestors(a)
 	return fn(r, a)
+}
+
+// ancestors fills the culprit's process tree from the execs read so far:
+// the parent the event names (or the culprit's exec names), then its
+// parent, and so on. When the table does not know the parent, the event's
+// own parent fields stand for it; an older ancestor the table does not
+// know ends the chain with its pid alone.
+func (e *Engine) ancestors(a *alert.Alert) {
+	p := a.Process
+	if e.procs == nil || p == nil || p.PID <= 0 || len(a.Events) == 0 {
+		return
+	}
+	var ppid int64
+	if p.Parent != nil {
+		ppid = p.Parent.PID
+	}
+	at := a.Events[0].Time
+	if self := e.procs.Lookup(a.Host.Name, p.PID, at); self != nil && self.User != "" && (p.Executable == "" || p.Executable == self.Executable) {
+		p.User = &alert.Named{Name: self.User}
+	}
+	chain, unknown := e.procs.Ancestors(a.Host.Name, p.PID, ppid, at)
+	for _, q := range chain {
+		anc := &alert.Process{PID: q.PID, Executable: q.Executable, Name: q.Name, CommandLine: q.CommandLine}
+		if q.User != "" {
+			anc.User = &alert.Named{Name: q.User}
+		}
+		p.Ancestors = append(p.Ancestors, anc)
+	}
+	switch {
+	case len(p.Ancestors) == 0 && p.Parent != nil && p.Parent.PID > 0:
+		pp := *p.Parent
+		p.Ancestors = []*alert.Process{&pp}
+	case unknown > 0:
+		p.Ancestors = append(p.Ancestors, &alert.Process{PID: unknown})
+	}
 }
 
 // ExceptionCount is what one exception did in a hunt.

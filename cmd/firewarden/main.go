@@ -96,7 +96,7 @@ func isUsage(err error) bool {
 
 const exitCodesHelp = `Exit codes:
   0  success (alerts or not)
-  1  an error stopped the command
+  1  an error stopped the command (explain: no alert has that id)
   2  bad flags or arguments
   3  rules check: at least one rule was refused
   4  hunt: an input could not be read or its format was not recognised
@@ -119,7 +119,7 @@ with the rule's metadata in every alert.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newHunt(), newWatch(), newRules(), newSelftest(), newVersion())
+	root.AddCommand(newHunt(), newWatch(), newRules(), newSelftest(), newExplain(), newVersion())
 	return root
 }
 
@@ -163,7 +163,8 @@ func newHunt() *cobra.Command {
 	var verbose, quiet, noProgress, failOnAlert, strictIndex bool
 	var exceptionFiles, suppressBy, presets []string
 	var historyPath string
-	var suppressFor time.Duration
+	var suppressFor, window time.Duration
+	var related int
 	cmd := &cobra.Command{
 		Use:   "hunt [flags] PATH...",
 		Short: "Run rules over telemetry files, folders or standard input (-)",
@@ -192,6 +193,13 @@ alert already raised (same events), alert suppression (the rule's own, or
 --suppress-by/--suppress-for), and max_signals per interval. See
 docs/alert-policy.md.
 
+Every alert names its culprit's ancestors (process.ancestors) from the execs
+read before it, kept in a bounded process table per host. With -f table -v
+each alert is expanded after the table, in the order raised, as firewarden
+explain shows it: process tree, ruleset diff, events, the other alerts on the
+same host within --window either side (the --related nearest), and the rule's
+guide.
+
 ` + exitCodesHelp,
 		Example: `  firewarden hunt testdata/samples/
   firewarden hunt --rules ~/sigma/rules/linux /var/log/audit/ sysmon.log.gz -
@@ -212,6 +220,7 @@ docs/alert-policy.md.
 			case "table":
 				t := alert.NewTable(out)
 				t.Verbose = verbose
+				t.View = alert.ViewOptions{Window: window, MaxRelated: related}
 				sink = t
 			case "ndjson", "json":
 				sink = alert.NewNDJSON(out)
@@ -268,7 +277,9 @@ docs/alert-policy.md.
 	}
 	rf.register(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "", "alert output: table or ndjson (default: table on a terminal, ndjson otherwise)")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "table: expand each alert (ATT&CK, matched selections, process, false positives, guide)")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "table: after the table, expand each alert as firewarden explain does (ATT&CK, matched selections, process tree, ruleset diff, events, related alerts, false positives, guide)")
+	cmd.Flags().DurationVar(&window, "window", alert.DefaultWindow, "with -v: related alerts are the other alerts on the same host within this much either side")
+	cmd.Flags().IntVar(&related, "related", 10, "with -v: list at most this many related alerts per alert, the nearest in time (0: all)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no summary on standard error")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar")
 	cmd.Flags().BoolVar(&failOnAlert, "fail-on-alert", false, "exit with code 5 when any alert is raised")
