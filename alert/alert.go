@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/firewarden/firewarden/event"
@@ -163,7 +164,11 @@ func idOf(r *rule.Rule, events []*event.Event) string {
 		h.Write([]byte(ev.Time.UTC().Format(time.RFC3339Nano)))
 		paths = paths[:0]
 		ev.Range(func(p string, _ event.Value) bool {
-			paths = append(paths, p)
+			// Where the event was read is not what it is: a rotated or
+			// copied log gives the same ids.
+			if !strings.HasPrefix(p, "log.file.") {
+				paths = append(paths, p)
+			}
 			return true
 		})
 		sort.Strings(paths)

@@ -34,10 +34,11 @@ explain re-runs the hunt over PATH... with the same rules and alert policy
 flags as hunt and picks the alert whose id is ALERT_ID (or starts with it, at
 least 6 characters): alert ids are a hash of the rule and the events, so the
 same inputs and the same flags give the same ids as hunt (and as watch, whose
---events capture hunt replays). Give explain the PATHs spelled as the hunt had
-them (an event's log.file.path is part of what the id hashes) and the --rules,
---no-builtin, --strict-index, --exceptions, --preset and
---suppress-by/--suppress-for the hunt used. An id no alert has is an error
+--events capture hunt replays). Ids hash the events' content and time, not
+the file they were read from: a renamed or rotated copy of a log gives the same
+ids. Give explain the same inputs and the --rules, --no-builtin,
+--strict-index, --exceptions, --preset and --suppress-by/--suppress-for the
+hunt used. An id no alert has is an error
 (exit 1). The same view follows the table with hunt -f table -v.
 
 ` + exitCodesHelp,
@@ -80,7 +81,7 @@ them (an event's log.file.path is part of what the id hashes) and the --rules,
 			}
 			switch len(c.found) {
 			case 0:
-				return fmt.Errorf("no alert with id %q in %s: the hunt raised %d alert(s), none with that id (ids are hunt's .id; give explain the inputs, spelled as the hunt had them, and the --rules, --no-builtin, --strict-index, --exceptions and --preset the hunt used)",
+				return fmt.Errorf("no alert with id %q in %s: the hunt raised %d alert(s), none with that id (ids are hunt's .id; give explain the same inputs and the --rules, --no-builtin, --strict-index, --exceptions and --preset the hunt used)",
 					args[0], strings.Join(paths, " "), len(c.all))
 			case 1:
 			default:

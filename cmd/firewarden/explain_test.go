@@ -165,7 +165,7 @@ func TestExplainUnknownID(t *testing.T) {
 		t.Errorf("no path: exit %d", code)
 	}
 	out, _, _ := run(t, "", "explain", "--help")
-	for _, want := range []string{"ALERT_ID PATH...", "--window", "--related", "process tree", "spelled as the hunt had"} {
+	for _, want := range []string{"ALERT_ID PATH...", "--window", "--related", "process tree", "rotated copy of a log gives the same"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain --help lacks %q", want)
 		}
