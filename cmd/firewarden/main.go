@@ -108,12 +108,14 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "firewarden",
 		Short: "Catch anyone who disables, flushes or opens a Linux host firewall",
-		Long: `firewarden runs the detection rules you already have (Sigma rules, Elastic
-detection rules in TOML with EQL queries) over Linux telemetry — auditd logs
-(raw or ENRICHED), laurel JSON, Sysmon for Linux XML, ECS NDJSON such as
-Elastic Defend or Auditbeat exports, Endgame JSON, syslog and journald — and
-tells you who disabled, flushed or opened the firewall, from which parent,
-with the rule's metadata in every alert.
+		Long: `firewarden runs the detection rules you already have — Sigma (with
+correlations), Elastic detection rules (EQL, KQL, Lucene; threshold and
+new_terms), Splunk ESCU searches (SPL) and Sentinel KQL — unchanged, over
+Linux telemetry (auditd, laurel, Sysmon for Linux, ECS such as Elastic Defend
+or Auditbeat exports, Endgame, syslog, journald) with hunt, or live with
+watch over its own sensors (eBPF exec, nftables netlink, audit, firewall
+configuration files), and tells you who disabled, flushed or opened the
+firewall, from which parent, with the rule's metadata in every alert.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
