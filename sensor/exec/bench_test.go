@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"sync"
 	"sync/atomic"
@@ -146,4 +147,101 @@ func BenchmarkExecStorm(b *testing.B) {
 			b.Errorf("saw %d of %d execs, %d drops", seen, stormExecs, drops)
 		}
 	}
+}
+
+// BenchmarkExecLive is a short live run for profiling the user-space path:
+// stormExecsLive short processes from stormSpawners shells, once with the
+// program detached (the floor: this process's CPU while it only waits for
+// the spawners) and once attached, reporting this process's CPU per 1,000
+// execs (rusage, as BenchmarkExecStorm) for both.
+//
+//	go test ./sensor/exec -run '^$' -bench ExecLive -benchtime 1x -cpuprofile cpu.out
+func BenchmarkExecLive(b *testing.B) {
+	if testing.Short() {
+		b.Skip("live benchmark")
+	}
+	s := openSensor(b, Options{})
+	for range b.N {
+		s.link.Close()
+		off, _ := liveStorm(b, s, false)
+		if err := s.reattach(); err != nil {
+			b.Fatal(err)
+		}
+		on, seen := liveStorm(b, s, true)
+		b.ReportMetric(float64(off.Microseconds())/1000/(stormExecsLive/1000), "off-cpu-ms/1k-execs")
+		b.ReportMetric(float64(on.Microseconds())/1000/(stormExecsLive/1000), "cpu-ms/1k-execs")
+		if seen != stormExecsLive {
+			b.Errorf("saw %d of %d execs", seen, stormExecsLive)
+		}
+	}
+}
+
+const stormExecsLive = 2000
+
+// liveStorm runs stormExecsLive execs from stormSpawners shells, started
+// together once Run is reading, and returns this process's CPU time from
+// the start until Run has seen them all (or 10 s after the spawners end),
+// and how many it saw.
+func liveStorm(b *testing.B, s *Sensor, attached bool) (time.Duration, int) {
+	var mine atomic.Int64
+	var mu sync.Mutex
+	spawners := map[int64]bool{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, func(ev *event.Event) error {
+			mu.Lock()
+			if spawners[ev.Get("process.parent.pid").Int] {
+				mine.Add(1)
+			}
+			mu.Unlock()
+			return nil
+		})
+	}()
+	per := stormExecsLive / stormSpawners
+	script := fmt.Sprintf(`read x; i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done`, per)
+	var cmds []*exec.Cmd
+	var starts []io.WriteCloser
+	for range stormSpawners {
+		c := exec.Command("/bin/sh", "-c", script)
+		w, err := c.StdinPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Start(); err != nil {
+			b.Fatal(err)
+		}
+		mu.Lock()
+		spawners[int64(c.Process.Pid)] = true
+		mu.Unlock()
+		cmds = append(cmds, c)
+		starts = append(starts, w)
+	}
+	time.Sleep(100 * time.Millisecond) // the shells' own exec events
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cpuTime()
+	for _, w := range starts {
+		w.Write([]byte("go\n"))
+		w.Close()
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if attached {
+		deadline := time.Now().Add(10 * time.Second)
+		for mine.Load() < stormExecsLive && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	cpu := cpuTime() - cpu0
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	b.Logf("attached %v: user %v sys %v, minor faults %d, context switches %d voluntary %d involuntary",
+		attached, time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()), time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano()),
+		ru1.Minflt-ru0.Minflt, ru1.Nvcsw-ru0.Nvcsw, ru1.Nivcsw-ru0.Nivcsw)
+	cancel()
+	<-done
+	return cpu, int(mine.Load())
 }
