@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/sensor/internal/caps"
 	"github.com/firewarden/firewarden/sensor/internal/nlsock"
 	"github.com/firewarden/firewarden/source/auditd"
 )
@@ -74,25 +74,6 @@ type Sensor struct {
 // ErrNoCapability is wrapped by Open's error when a capability is missing.
 var ErrNoCapability = errors.New("missing capability")
 
-const (
-	capAuditControl = 30
-	capAuditRead    = 37
-)
-
-func hasCap(c uint) bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && n&(1<<c) != 0
-		}
-	}
-	return false
-}
-
 // Open joins the audit multicast group (CAP_AUDIT_READ).
 func Open(opts Options) (*Sensor, error) {
 	if opts.Linger <= 0 {
@@ -104,7 +85,7 @@ func Open(opts Options) (*Sensor, error) {
 	if len(opts.Types) == 0 {
 		opts.Types = []string{"NETFILTER_CFG", "SERVICE_STOP"}
 	}
-	if !hasCap(capAuditRead) {
+	if !caps.Has(caps.AuditRead) {
 		return nil, fmt.Errorf("sensor/audit: needs CAP_AUDIT_READ to read the kernel's audit multicast: %w", ErrNoCapability)
 	}
 	c, err := nlsock.Open(unix.NETLINK_AUDIT, []uint32{unix.AUDIT_NLGRP_READLOG}, nil)
@@ -145,7 +126,7 @@ func Status() (enabled uint32, daemonPID uint32, err error) {
 }
 
 func (s *Sensor) enable() error {
-	if !hasCap(capAuditControl) {
+	if !caps.Has(caps.AuditControl) {
 		return fmt.Errorf("sensor/audit: enabling auditing needs CAP_AUDIT_CONTROL: %w", ErrNoCapability)
 	}
 	enabled, pid, err := Status()

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/sensor/internal/caps"
 )
 
 // Index is the index the sensor's events would live in.
@@ -98,8 +99,6 @@ type Stats struct {
 // missing.
 var ErrNoCapability = errors.New("missing capability")
 
-const capSysAdmin = 21
-
 // Sensor is the configuration-file sensor.
 type Sensor struct {
 	opts   Options
@@ -126,15 +125,6 @@ type pendingKey struct {
 	pid  int32
 }
 
-func hasSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[0].Effective&(1<<capSysAdmin) != 0
-}
-
 // Open checks CAP_SYS_ADMIN, creates the fanotify group and marks the
 // directories that exist. Close releases them.
 func Open(opts Options) (*Sensor, error) {
@@ -147,7 +137,7 @@ func Open(opts Options) (*Sensor, error) {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = 8
 	}
-	if !hasSysAdmin() {
+	if !caps.Has(caps.SysAdmin) {
 		return nil, fmt.Errorf("sensor/config: needs CAP_SYS_ADMIN for fanotify (watching firewall configuration files): %w", ErrNoCapability)
 	}
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|unix.FAN_REPORT_FID|unix.FAN_REPORT_DFID_NAME,

@@ -46,6 +46,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/sensor/internal/caps"
 	"github.com/firewarden/firewarden/source/process"
 )
 
@@ -180,37 +181,21 @@ func (e *MissingCapabilityError) Error() string {
 		" (or CAP_SYS_ADMIN; run as root): loading and attaching the eBPF exec program needs them"
 }
 
-// Linux capability numbers.
-const (
-	capSysAdmin = 21
-	capPerfmon  = 38
-	capBPF      = 39
-)
-
 // missingCaps names what an effective capability set lacks for loading a
 // tracing program and reading its ring buffer: CAP_BPF and CAP_PERFMON, or
 // CAP_SYS_ADMIN, which covers both.
 func missingCaps(eff uint64) []string {
-	if eff&(1<<capSysAdmin) != 0 {
+	if eff&(1<<caps.SysAdmin) != 0 {
 		return nil
 	}
 	var m []string
-	if eff&(1<<capBPF) == 0 {
+	if eff&(1<<caps.BPF) == 0 {
 		m = append(m, "CAP_BPF")
 	}
-	if eff&(1<<capPerfmon) == 0 {
+	if eff&(1<<caps.Perfmon) == 0 {
 		m = append(m, "CAP_PERFMON")
 	}
 	return m
-}
-
-func effectiveCaps() (uint64, error) {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, err
-	}
-	return uint64(data[0].Effective) | uint64(data[1].Effective)<<32, nil
 }
 
 // ErrNoBTF is returned when the kernel exposes no BTF and Options.KernelBTF
@@ -220,7 +205,7 @@ var ErrNoBTF = errors.New("sensor/exec: the kernel has no BTF (/sys/kernel/btf/v
 // Open checks privileges, loads the BPF program, attaches it at the first
 // attach point that works and opens the ring buffer. Close releases them.
 func Open(opts Options) (*Sensor, error) {
-	if eff, err := effectiveCaps(); err == nil {
+	if eff, err := caps.Effective(); err == nil {
 		if m := missingCaps(eff); len(m) > 0 {
 			return nil, &MissingCapabilityError{Missing: m}
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/sensor/internal/caps"
 )
 
 // Unit tests: no kernel needed.
@@ -70,10 +71,10 @@ func TestMissingCaps(t *testing.T) {
 		want string
 	}{
 		{0, "[CAP_BPF CAP_PERFMON]"},
-		{1 << capBPF, "[CAP_PERFMON]"},
-		{1 << capPerfmon, "[CAP_BPF]"},
-		{1<<capBPF | 1<<capPerfmon, "[]"},
-		{1 << capSysAdmin, "[]"},
+		{1 << caps.BPF, "[CAP_PERFMON]"},
+		{1 << caps.Perfmon, "[CAP_BPF]"},
+		{1<<caps.BPF | 1<<caps.Perfmon, "[]"},
+		{1 << caps.SysAdmin, "[]"},
 	} {
 		if got := fmt.Sprint(missingCaps(c.eff)); got != c.want {
 			t.Errorf("missingCaps(%#x) = %s, want %s", c.eff, got, c.want)

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/firewarden/firewarden/event"
+	"github.com/firewarden/firewarden/sensor/internal/caps"
 	"github.com/firewarden/firewarden/sensor/internal/nlsock"
 )
 
@@ -73,27 +73,6 @@ type Sensor struct {
 // missing.
 var ErrNoCapability = errors.New("missing capability")
 
-// Capability numbers (linux/capability.h).
-const (
-	capNetAdmin = 12
-	capSysAdmin = 21
-)
-
-// HasCap reports whether the process has capability c in its effective set.
-func HasCap(c uint) bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && n&(1<<c) != 0
-		}
-	}
-	return false
-}
-
 // Open checks the privileges the sensor needs (CAP_NET_ADMIN; without
 // CAP_SYS_ADMIN only the sensor's own namespace is watched) and returns
 // a sensor ready to Run.
@@ -107,7 +86,7 @@ func Open(opts Options) (*Sensor, error) {
 	if opts.RunNetns == "" {
 		opts.RunNetns = "/run/netns"
 	}
-	if !HasCap(capNetAdmin) {
+	if !caps.Has(caps.NetAdmin) {
 		return nil, fmt.Errorf("sensor/nft: needs CAP_NET_ADMIN to dump and monitor nftables: %w", ErrNoCapability)
 	}
 	// Probe: a monitor socket in our own namespace.
@@ -119,7 +98,7 @@ func Open(opts Options) (*Sensor, error) {
 		return nil, fmt.Errorf("sensor/nft: %w", err)
 	}
 	c.Close()
-	return &Sensor{opts: opts, events: make(chan *event.Event, 1024), watched: map[uint64]*watcher{}, canSetns: HasCap(capSysAdmin)}, nil
+	return &Sensor{opts: opts, events: make(chan *event.Event, 1024), watched: map[uint64]*watcher{}, canSetns: caps.Has(caps.SysAdmin)}, nil
 }
 
 // Stats returns the sensor's counters.
