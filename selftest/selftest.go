@@ -274,16 +274,6 @@ func (s tagged) Run(ctx context.Context, emit func(*event.Event) error) error {
 	})
 }
 
-type nftSensor struct{ *nft.Sensor }
-
-func (nftSensor) Name() string   { return "nft" }
-func (s nftSensor) Drops() int64 { return s.Stats().Overruns }
-
-type auditSensor struct{ *audit.Sensor }
-
-func (auditSensor) Name() string   { return "audit" }
-func (s auditSensor) Drops() int64 { return s.Stats().Lost }
-
 // Select returns the catalogue's techniques with the given ids (all for
 // none), or an error naming an unknown id.
 func Select(only []string) ([]*Technique, error) {
@@ -388,13 +378,13 @@ func run(ctx context.Context, opts Options, log *slog.Logger, techniques []*Tech
 	if nf, err = nft.Open(nft.Options{ScanInterval: 50 * time.Millisecond}); err != nil {
 		return fmt.Errorf("the nft sensor cannot run: %w", err)
 	}
-	sensors = append(sensors, tagged{nftSensor{nf}, rec})
+	sensors = append(sensors, tagged{nf, rec})
 	au, err := audit.Open(audit.Options{EnableAudit: true})
 	if err != nil {
 		rep.NoSensors = append(rep.NoSensors, "audit: "+err.Error())
 	} else {
 		rep.AuditEnabled = au.Stats().Enabled
-		sensors = append(sensors, tagged{auditSensor{au}, rec})
+		sensors = append(sensors, tagged{au, rec})
 	}
 	for _, s := range sensors {
 		rep.Sensors = append(rep.Sensors, s.Name())

@@ -105,7 +105,7 @@ func startPipeline(b *testing.B, r *rule.Rule) *pipeline {
 		b.Skipf("nft sensor: %v", err)
 	}
 	p := &pipeline{ex: ex, nf: nf, sink: &timedSink{at: make(chan time.Time, 16)}, done: make(chan error, 1)}
-	w, err := New(Config{Sensors: []Sensor{ex, nftAdapter{nf}}, Engine: eng, Sink: p.sink})
+	w, err := New(Config{Sensors: []Sensor{ex, nf}, Engine: eng, Sink: p.sink})
 	if err != nil {
 		b.Fatal(err)
 	}

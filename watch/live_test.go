@@ -79,7 +79,7 @@ func TestWatchLiveFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &collect{}
-	w, err := New(Config{Sensors: []Sensor{ex, nftAdapter{nf}}, Engine: eng, Sink: sink})
+	w, err := New(Config{Sensors: []Sensor{ex, nf}, Engine: eng, Sink: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +131,3 @@ func nsInode(t *testing.T, ns string) uint64 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
-
-type nftAdapter struct{ *nft.Sensor }
-
-func (nftAdapter) Name() string   { return "nft" }
-func (s nftAdapter) Drops() int64 { return s.Stats().Overruns }

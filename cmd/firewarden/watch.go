@@ -122,14 +122,14 @@ firewarden only watches: it never changes the firewall.`,
 					if err != nil {
 						return nil, err
 					}
-					return nftSensor{s}, nil
+					return s, nil
 				},
 				"audit": func() (watch.Sensor, error) {
 					s, err := audit.Open(audit.Options{EnableAudit: enableAudit})
 					if err != nil {
 						return nil, err
 					}
-					return auditSensor{s}, nil
+					return s, nil
 				},
 				"config": func() (watch.Sensor, error) {
 					return configsensor.Open(configsensor.Options{Root: configRoot})
@@ -178,17 +178,6 @@ firewarden only watches: it never changes the firewall.`,
 	cmd.Flags().BoolVar(&enableAudit, "enable-audit", false, "when kernel auditing is off and no auditd runs, turn it on (no rules) so NETFILTER_CFG records exist; off again on exit")
 	return cmd
 }
-
-// nftSensor and auditSensor adapt the netlink sensors to watch.Sensor.
-type nftSensor struct{ *nft.Sensor }
-
-func (nftSensor) Name() string   { return "nft" }
-func (s nftSensor) Drops() int64 { return s.Stats().Overruns }
-
-type auditSensor struct{ *audit.Sensor }
-
-func (auditSensor) Name() string   { return "audit" }
-func (s auditSensor) Drops() int64 { return s.Stats().Lost }
 
 // openSensors opens the named sensors (all of them when none are named),
 // logging each that cannot run with its reason; it fails only when none

@@ -167,6 +167,13 @@ func (s *Sensor) restore() {
 }
 
 // Stats returns the sensor's counters.
+// Name names the sensor (watch.Sensor).
+func (s *Sensor) Name() string { return "audit" }
+
+// Drops counts the audit records lost to receive-buffer overruns
+// (watch.Sensor).
+func (s *Sensor) Drops() int64 { return s.nLost.Load() }
+
 func (s *Sensor) Stats() Stats {
 	return Stats{Events: s.nEvents.Load(), Records: s.nRecords.Load(), Lost: s.nLost.Load(),
 		Bad: s.live.Stats().BadCount, Enabled: s.enabled}

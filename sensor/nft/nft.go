@@ -110,6 +110,13 @@ func (s *Sensor) Stats() Stats {
 		DecodeErrors: s.nDecode.Load(), Namespaces: n, Attached: s.nAttached.Load(), AttachErrors: s.nAttachErr.Load()}
 }
 
+// Name names the sensor (watch.Sensor).
+func (s *Sensor) Name() string { return "nft" }
+
+// Drops counts the monitor messages the kernel dropped (overruns); each
+// was followed by a resync event (watch.Sensor).
+func (s *Sensor) Drops() int64 { return s.nOverruns.Load() }
+
 // Watching reports whether the namespace with inode ino is being watched
 // (its snapshot taken and its monitor socket listening).
 func (s *Sensor) Watching(ino uint64) bool {
