@@ -16,9 +16,8 @@ const minIDPrefix = 6
 
 func newExplain() *cobra.Command {
 	var rf ruleFlags
-	var strictIndex bool
-	var exceptionFiles, suppressBy, presets []string
-	var suppressFor, window time.Duration
+	var pf policyFlags
+	var window time.Duration
 	var related, width int
 	cmd := &cobra.Command{
 		Use:   "explain [flags] ALERT_ID PATH...",
@@ -58,16 +57,11 @@ hunt used. An id no alert has is an error
 			if err != nil {
 				return err
 			}
-			copts := hunt.CompileOptions{StrictIndex: strictIndex}
-			if copts.Exceptions, _, err = loadExceptions(exceptionFiles); err != nil {
+			copts, _, closeHistory, err := pf.options()
+			if err != nil {
 				return err
 			}
-			if copts.Exceptions, err = addPresets(copts.Exceptions, presets); err != nil {
-				return err
-			}
-			if copts.Suppression, err = suppressionFlag(suppressBy, suppressFor); err != nil {
-				return &exitError{exitUsage, err}
-			}
+			defer closeHistory()
 			eng, _ := hunt.CompileWith(set.Rules, copts)
 			c := &finder{id: id}
 			sum, err := hunt.Run(cmd.Context(), eng, hunt.Options{Formats: formats(), Stdin: cmd.InOrStdin(), Sink: c}, paths)
@@ -98,11 +92,7 @@ hunt used. An id no alert has is an error
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns (as the hunt did)")
-	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file, as the hunt had them (repeatable)")
-	registerPresets(cmd, &presets)
-	cmd.Flags().StringSliceVar(&suppressBy, "suppress-by", nil, "as the hunt had it")
-	cmd.Flags().DurationVar(&suppressFor, "suppress-for", 0, "as the hunt had it")
+	pf.register(cmd, true, false)
 	cmd.Flags().DurationVar(&window, "window", alert.DefaultWindow, "related alerts: the other alerts on the same host within this much either side")
 	cmd.Flags().IntVar(&related, "related", 0, "list at most this many related alerts, the nearest in time (0: all)")
 	cmd.Flags().IntVar(&width, "width", 0, "truncate related alerts' command lines to this many characters (0: no limit)")

@@ -24,7 +24,6 @@ import (
 
 	"github.com/firewarden/firewarden/alert"
 	"github.com/firewarden/firewarden/exception"
-	"github.com/firewarden/firewarden/history"
 	"github.com/firewarden/firewarden/hunt"
 	"github.com/firewarden/firewarden/query"
 	"github.com/firewarden/firewarden/rule"
@@ -162,10 +161,9 @@ func formats() []source.Format {
 func newHunt() *cobra.Command {
 	var rf ruleFlags
 	var format string
-	var verbose, quiet, noProgress, failOnAlert, strictIndex bool
-	var exceptionFiles, suppressBy, presets []string
-	var historyPath string
-	var suppressFor, window time.Duration
+	var pf policyFlags
+	var verbose, quiet, noProgress, failOnAlert bool
+	var window time.Duration
 	var related int
 	cmd := &cobra.Command{
 		Use:   "hunt [flags] PATH...",
@@ -233,25 +231,11 @@ guide.
 			if err != nil {
 				return err
 			}
-			copts := hunt.CompileOptions{StrictIndex: strictIndex}
-			var xerrs []rule.Refusal
-			if copts.Exceptions, xerrs, err = loadExceptions(exceptionFiles); err != nil {
+			copts, xerrs, closeHistory, err := pf.options()
+			if err != nil {
 				return err
 			}
-			if copts.Exceptions, err = addPresets(copts.Exceptions, presets); err != nil {
-				return err
-			}
-			if copts.Suppression, err = suppressionFlag(suppressBy, suppressFor); err != nil {
-				return &exitError{exitUsage, err}
-			}
-			if historyPath != "" {
-				h, err := history.Open(historyPath, 0)
-				if err != nil {
-					return err
-				}
-				defer h.Close()
-				copts.History = h
-			}
+			defer closeHistory()
 			eng, engRefused := hunt.CompileWith(set.Rules, copts)
 			refused := append(append(set.Refused, xerrs...), engRefused...)
 			opts := hunt.Options{Formats: formats(), Stdin: cmd.InOrStdin(), Sink: sink}
@@ -285,12 +269,7 @@ guide.
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no summary on standard error")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar")
 	cmd.Flags().BoolVar(&failOnAlert, "fail-on-alert", false, "exit with code 5 when any alert is raised")
-	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
-	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
-	registerPresets(cmd, &presets)
-	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across runs (bbolt; default: memory only)")
-	cmd.Flags().StringSliceVar(&suppressBy, "suppress-by", nil, "suppress alerts of a rule that share these fields (up to 3), for rules without their own alert_suppression")
-	cmd.Flags().DurationVar(&suppressFor, "suppress-for", 0, "with --suppress-by: how long a group's later alerts are suppressed (default: the rule's interval, else 5m)")
+	pf.register(cmd, true, true)
 	return cmd
 }
 

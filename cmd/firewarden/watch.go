@@ -14,9 +14,7 @@ import (
 
 	"github.com/firewarden/firewarden/alert"
 	"github.com/firewarden/firewarden/event"
-	"github.com/firewarden/firewarden/history"
 	"github.com/firewarden/firewarden/hunt"
-	"github.com/firewarden/firewarden/rule"
 	"github.com/firewarden/firewarden/sensor/audit"
 	configsensor "github.com/firewarden/firewarden/sensor/config"
 	execsensor "github.com/firewarden/firewarden/sensor/exec"
@@ -33,9 +31,10 @@ type sensorOpener func() (watch.Sensor, error)
 
 func newWatch() *cobra.Command {
 	var rf ruleFlags
-	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, historyPath, configRoot string
-	var follows, exceptionFiles, sensorNames, presets []string
-	var strictIndex, quiet, enableAudit bool
+	var format, alertsFile, syslogAddr, webhook, eventsFile, metricsAddr, configRoot string
+	var follows, sensorNames []string
+	var pf policyFlags
+	var quiet, enableAudit bool
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Run as a daemon: live sensors, every rule, alerts as they happen",
@@ -77,24 +76,13 @@ firewarden only watches: it never changes the firewall.`,
 			for _, r := range set.Refused {
 				log.Warn("rule refused", "path", r.Path, "err", r.Err)
 			}
-			copts := hunt.CompileOptions{StrictIndex: strictIndex}
-			var xerrs []rule.Refusal
-			if copts.Exceptions, xerrs, err = loadExceptions(exceptionFiles); err != nil {
+			copts, xerrs, closeHistory, err := pf.options()
+			if err != nil {
 				return err
 			}
-			if copts.Exceptions, err = addPresets(copts.Exceptions, presets); err != nil {
-				return err
-			}
+			defer closeHistory()
 			for _, r := range xerrs {
 				log.Warn("exception refused", "err", r.Err)
-			}
-			if historyPath != "" {
-				h, err := history.Open(historyPath, 0)
-				if err != nil {
-					return err
-				}
-				defer h.Close()
-				copts.History = h
 			}
 			eng, refused := hunt.CompileWith(set.Rules, copts)
 			for _, r := range refused {
@@ -170,10 +158,7 @@ firewarden only watches: it never changes the firewall.`,
 	cmd.Flags().StringVar(&webhook, "webhook", "", "POST each alert as JSON to this URL (retried with backoff)")
 	cmd.Flags().StringVar(&eventsFile, "events", "", "write every sensor event to this file as ECS NDJSON (replay with hunt)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics", "127.0.0.1:9464", `serve Prometheus metrics on this loopback address ("" for none)`)
-	cmd.Flags().StringArrayVarP(&exceptionFiles, "exceptions", "x", nil, "exceptions file: firewarden YAML (.yml) or a Kibana exception list export (.ndjson) (repeatable)")
-	registerPresets(cmd, &presets)
-	cmd.Flags().StringVar(&historyPath, "history", "", "file that keeps new_terms rules' seen terms across restarts (bbolt)")
-	cmd.Flags().BoolVar(&strictIndex, "strict-index", false, "a rule sees only events whose source maps to its index patterns, as Kibana would")
+	pf.register(cmd, false, true)
 	cmd.Flags().StringVar(&configRoot, "config-root", "/", "the config sensor watches the firewall configuration files under this directory (a container's root file system)")
 	cmd.Flags().BoolVar(&enableAudit, "enable-audit", false, "when kernel auditing is off and no auditd runs, turn it on (no rules) so NETFILTER_CFG records exist; off again on exit")
 	return cmd
