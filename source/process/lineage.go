@@ -29,23 +29,18 @@ type Proc struct {
 // Ancestors return before the next Record). Strings are copied, so a
 // recorded event may be reused by its source.
 type Lineage struct {
-	procs map[key]*Proc
-	fifo  []key
-	head  int
-	cap   int
+	procs bounded[*Proc]
+	spare *Proc // the last evicted, reused by the next new process
 }
 
 // NewLineage returns a lineage holding at most capacity processes
 // (DefaultCapacity when capacity <= 0).
 func NewLineage(capacity int) *Lineage {
-	if capacity <= 0 {
-		capacity = DefaultCapacity
-	}
-	return &Lineage{procs: make(map[key]*Proc), cap: capacity}
+	return &Lineage{procs: newBounded[*Proc](capacity)}
 }
 
 // Len is the number of processes remembered.
-func (l *Lineage) Len() int { return len(l.procs) }
+func (l *Lineage) Len() int { return l.procs.len() }
 
 // Record remembers ev if it is a process start with a pid.
 func (l *Lineage) Record(ev *event.Event) {
@@ -75,19 +70,15 @@ func (l *Lineage) Record(ev *event.Event) {
 		off += len(x)
 	}
 	k := key{f[0], pid}
-	p := l.procs[k]
+	p := l.procs.get(k)
 	if p == nil {
-		if len(l.fifo) < l.cap {
-			l.fifo = append(l.fifo, k)
+		// Reused: Ancestors' results are read before the next Record.
+		if p, l.spare = l.spare, nil; p == nil {
 			p = new(Proc)
-		} else {
-			old := l.fifo[l.head]
-			p = l.procs[old] // reused: Ancestors' results are read before the next Record
-			delete(l.procs, old)
-			l.fifo[l.head] = k
-			l.head = (l.head + 1) % l.cap
 		}
-		l.procs[k] = p
+		if old, ok := l.procs.put(k, p); ok {
+			l.spare = old
+		}
 	}
 	*p = Proc{PID: pid, Executable: f[1], Name: f[2], CommandLine: f[3], User: f[4], Time: ev.Time}
 	if ppid, ok := intOf(ev.Get("process.parent.pid")); ok && ppid > 0 {
@@ -98,7 +89,7 @@ func (l *Lineage) Record(ev *event.Event) {
 // Lookup returns the exec remembered for pid on host, if it happened no
 // later than at (a zero at, or an unknown exec time, accepts any).
 func (l *Lineage) Lookup(host string, pid int64, at time.Time) *Proc {
-	p := l.procs[key{host, pid}]
+	p := l.procs.get(key{host, pid})
 	if p == nil || !notAfter(p.Time, at) {
 		return nil
 	}

@@ -32,36 +32,19 @@ type entry struct {
 // Table remembers the latest exec of each (host, pid), bounded in size:
 // when full, the oldest entry is evicted.
 type Table struct {
-	procs map[key]*entry
-	fifo  []key
-	head  int
-	cap   int
+	procs bounded[*entry]
 }
 
 // NewTable returns a table holding at most capacity processes
 // (DefaultCapacity when capacity <= 0).
 func NewTable(capacity int) *Table {
-	if capacity <= 0 {
-		capacity = DefaultCapacity
-	}
-	return &Table{procs: make(map[key]*entry), cap: capacity}
+	return &Table{procs: newBounded[*entry](capacity)}
 }
 
 // Len is the number of processes remembered.
-func (t *Table) Len() int { return len(t.procs) }
+func (t *Table) Len() int { return t.procs.len() }
 
-func (t *Table) put(k key, e *entry) {
-	if _, ok := t.procs[k]; !ok {
-		if len(t.fifo) < t.cap {
-			t.fifo = append(t.fifo, k)
-		} else {
-			delete(t.procs, t.fifo[t.head])
-			t.fifo[t.head] = k
-			t.head = (t.head + 1) % t.cap
-		}
-	}
-	t.procs[k] = e
-}
+func (t *Table) put(k key, e *entry) { t.procs.put(k, e) }
 
 // Derive fills what ev lacks and, for a process start, records the process
 // so its children can name their parent. split is used only when the event
@@ -74,7 +57,7 @@ func (t *Table) Derive(ev *event.Event, split Splitter) {
 		// Not an exec: fill what we know of the running process first, so
 		// its name follows the exec's (iptables, not xtables-nft-multi).
 		exe := ev.Get("process.executable").String()
-		if e := t.procs[key{host, pid}]; e != nil && (exe == "" || exe == e.executable) {
+		if e := t.procs.get(key{host, pid}); e != nil && (exe == "" || exe == e.executable) {
 			fillFrom(ev, "process.", e)
 			if e.ppid != 0 {
 				// A firewall change carries only the pid: its parent is
@@ -109,7 +92,7 @@ func (t *Table) Derive(ev *event.Event, split Splitter) {
 	}
 
 	if ppid, ok := intOf(ev.Get("process.parent.pid")); ok {
-		if e := t.procs[key{host, ppid}]; e != nil {
+		if e := t.procs.get(key{host, ppid}); e != nil {
 			fillFrom(ev, "process.parent.", e)
 		}
 	}

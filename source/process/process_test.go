@@ -113,7 +113,7 @@ func TestTableBounded(t *testing.T) {
 	if tab.Len() != 10 {
 		t.Fatalf("table holds %d, want 10", tab.Len())
 	}
-	if _, ok := tab.procs[key{"vm", 99}]; !ok {
+	if tab.procs.get(key{"vm", 99}) == nil {
 		t.Error("newest process evicted")
 	}
 }
