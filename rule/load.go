@@ -102,7 +102,9 @@ func LoadFS(fsys fs.FS, root, prefix string, builtin bool) (*Set, error) {
 	return set, err
 }
 
-func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
+// Files lists the rule files under root in fsys (recursively, skipping
+// hidden folders and tests files), in name order.
+func Files(fsys fs.FS, root string) ([]string, error) {
 	var files []string
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -119,10 +121,15 @@ func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
 		}
 		return nil
 	})
+	sort.Strings(files)
+	return files, err
+}
+
+func (s *Set) loadFS(fsys fs.FS, root, prefix string, builtin bool) error {
+	files, err := Files(fsys, root)
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {

@@ -38,7 +38,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -118,26 +117,10 @@ type Runner struct {
 // RunFS runs the tests of every rule file under root in fsys; names in
 // the report are prefix + the file's path.
 func (rn *Runner) RunFS(ctx context.Context, fsys fs.FS, root, prefix string, rep *Report) error {
-	var files []string
-	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != root && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if isRuleFile(p) {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := rule.Files(fsys, root)
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
@@ -158,17 +141,6 @@ func (rn *Runner) RunFS(ctx context.Context, fsys fs.FS, root, prefix string, re
 // TestsPath is the tests file of a rule file: x.yml → x.tests.yml.
 func TestsPath(ruleFile string) string {
 	return strings.TrimSuffix(ruleFile, path.Ext(ruleFile)) + rule.TestSuffix
-}
-
-func isRuleFile(p string) bool {
-	if rule.IsTestFile(p) {
-		return false
-	}
-	switch strings.ToLower(path.Ext(p)) {
-	case ".yml", ".yaml", ".toml", ".kql":
-		return true
-	}
-	return false
 }
 
 // Parse reads a tests file.
