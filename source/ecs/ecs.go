@@ -165,9 +165,7 @@ type bulkMeta struct {
 
 func newReader(in *source.Input, emit func(*event.Event) error) *reader {
 	r := &reader{in: in, emit: emit, table: process.NewTable(0), hint: 48}
-	r.flat.cache = make(map[string]string, 256)
-	r.flat.lists = make(map[string]event.Value, 64)
-	r.flat.accIdx = make(map[string]int)
+	r.flat.init()
 	return r
 }
 

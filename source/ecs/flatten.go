@@ -46,6 +46,32 @@ const (
 // alive; a string longer than a quarter block gets its own allocation.
 const arenaChunk = 32 << 10
 
+// Flattener writes parsed JSON documents into events with the semantics
+// above, for the other JSON readers (Endgame): one per input, not safe
+// for concurrent use.
+type Flattener struct{ f flattener }
+
+// NewFlattener returns a flattener for one input.
+func NewFlattener() *Flattener {
+	x := &Flattener{}
+	x.f.init()
+	return x
+}
+
+// Flatten writes document o into ev.
+func (x *Flattener) Flatten(ev *event.Event, o *fastjson.Object) {
+	x.f.reset(ev)
+	x.f.object(o, 0, false)
+	x.f.flush()
+	x.f.ev = nil
+}
+
+func (f *flattener) init() {
+	f.cache = make(map[string]string, 256)
+	f.lists = make(map[string]event.Value, 64)
+	f.accIdx = make(map[string]int)
+}
+
 // reset starts a new event.
 func (f *flattener) reset(ev *event.Event) {
 	f.ev = ev

@@ -24,12 +24,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/firewarden/firewarden/event"
 	"github.com/firewarden/firewarden/source"
+	"github.com/firewarden/firewarden/source/ecs"
 	"github.com/firewarden/firewarden/source/process"
 )
 
@@ -130,7 +130,7 @@ func (JSON) Read(ctx context.Context, in *source.Input, emit func(*event.Event) 
 		_, _ = br.Discard(3)
 	}
 	r := &reader{in: in, emit: emit, s: newScanner(br), table: process.NewTable(0), hint: 32}
-	r.flat.cache = make(map[string]string, 128)
+	r.flat = ecs.NewFlattener()
 	return r.run(ctx)
 }
 
@@ -141,7 +141,7 @@ type reader struct {
 	s     *scanner
 	p     fastjson.Parser
 	table *process.Table
-	flat  flattener
+	flat  *ecs.Flattener
 	bulk  meta // the pending _bulk action for the next document
 	hint  int  // map size hint: the previous event's field count
 	stop  error
@@ -355,9 +355,7 @@ func str(v *fastjson.Value) string {
 func (r *reader) doc(v *fastjson.Value, line int, m meta) {
 	ev := event.New(r.hint + 24)
 	o, _ := v.Object()
-	r.flat.ev = ev
-	r.flat.object(o, 0, false)
-	r.flat.ev = nil
+	r.flat.Flatten(ev, o)
 	ev.Format = "endgame"
 	ev.Index = DefaultIndex
 	if m.set {
@@ -380,134 +378,6 @@ func (r *reader) doc(v *fastjson.Value, line int, m meta) {
 	if err := r.emit(ev); err != nil {
 		r.stop = err
 	}
-}
-
-// flattener writes a parsed document into an event as dotted paths, the
-// way Elasticsearch (and event.Event.SetTree) flattens a document: objects
-// nest by ".", an array of scalars is a list, an array of objects makes
-// each leaf under it a list, nested arrays are flattened into one list,
-// null is null; when a path is written twice the later wins. Paths are
-// interned per input: documents of one stream share their keys.
-type flattener struct {
-	ev    *event.Event
-	path  []byte
-	cache map[string]string
-}
-
-// maxPaths bounds the intern table of one input.
-const maxPaths = 1 << 14
-
-// object flattens o under f.path[:plen]; app selects Append (inside an
-// array of objects) over Set.
-func (f *flattener) object(o *fastjson.Object, plen int, app bool) {
-	o.Visit(func(k []byte, v *fastjson.Value) {
-		f.path = f.path[:plen]
-		if plen > 0 {
-			f.path = append(f.path, '.')
-		}
-		f.path = append(f.path, k...)
-		f.value(v, len(f.path), app)
-	})
-}
-
-func (f *flattener) value(v *fastjson.Value, plen int, app bool) {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		f.object(o, plen, app)
-	case fastjson.TypeArray:
-		p := f.pathString()
-		arr, _ := v.Array()
-		scalars, objs := f.array(arr, plen, nil)
-		if len(scalars) == 0 && objs {
-			return
-		}
-		if scalars == nil {
-			scalars = []event.Value{}
-		}
-		if app {
-			f.ev.Append(p, event.ListV(scalars...))
-		} else {
-			f.ev.Set(p, event.ListV(scalars...))
-		}
-	default:
-		if app {
-			f.ev.Append(f.pathString(), scalar(v))
-		} else {
-			f.ev.Set(f.pathString(), scalar(v))
-		}
-	}
-}
-
-func (f *flattener) array(arr []*fastjson.Value, plen int, scalars []event.Value) ([]event.Value, bool) {
-	objs := false
-	for _, el := range arr {
-		switch el.Type() {
-		case fastjson.TypeObject:
-			objs = true
-			o, _ := el.Object()
-			f.object(o, plen, true)
-		case fastjson.TypeArray:
-			sub, _ := el.Array()
-			var o bool
-			scalars, o = f.array(sub, plen, scalars)
-			objs = objs || o
-		default:
-			if scalars == nil {
-				scalars = make([]event.Value, 0, len(arr))
-			}
-			scalars = append(scalars, scalar(el))
-		}
-	}
-	return scalars, objs
-}
-
-// pathString interns f.path (made valid UTF-8).
-func (f *flattener) pathString() string {
-	if s, ok := f.cache[string(f.path)]; ok {
-		return s
-	}
-	s := strings.ToValidUTF8(string(f.path), "\uFFFD")
-	if len(f.cache) < maxPaths {
-		f.cache[string(f.path)] = s
-	}
-	return s
-}
-
-func scalar(v *fastjson.Value) event.Value {
-	switch v.Type() {
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		if !utf8.Valid(b) {
-			return event.Str(strings.ToValidUTF8(string(b), "\uFFFD"))
-		}
-		return event.Str(string(b))
-	case fastjson.TypeNumber:
-		return number(v.String())
-	case fastjson.TypeTrue:
-		return event.BoolV(true)
-	case fastjson.TypeFalse:
-		return event.BoolV(false)
-	}
-	return event.NullV()
-}
-
-// number converts a JSON number as source/ecs does: an integer that fits
-// int64 is an Int, exactly (Endgame timestamps need all 18 digits); an
-// integral float below 10^18 in magnitude is an Int; other numbers are
-// Floats; a number Go cannot hold (1e400) is kept as its text.
-func number(s string) event.Value {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return event.IntV(n)
-	}
-	x, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-		return event.Str(s)
-	}
-	if x == math.Trunc(x) && x < 1e18 && x > -1e18 {
-		return event.IntV(int64(x))
-	}
-	return event.FloatV(x)
 }
 
 // Times.
