@@ -67,13 +67,9 @@ func (c *compiler) call(x query.Call) (valFn, error) {
 	if len(x.Args) < f.minArgs || f.maxArgs >= 0 && len(x.Args) > f.maxArgs {
 		return nil, &query.Error{Msg: "function " + x.Name + "(): wrong number of arguments (" + strconv.Itoa(len(x.Args)) + ")"}
 	}
-	args := make([]valFn, len(x.Args))
-	for i, a := range x.Args {
-		v, err := c.value(a)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = v
+	args, err := c.values(x.Args)
+	if err != nil {
+		return nil, err
 	}
 	fold := x.Fold
 	return func(k *ctx) event.Value {

@@ -252,13 +252,9 @@ func (c *compiler) regexCall(x query.Call, fn func(*regexp.Regexp, []event.Value
 	if len(x.Args) != want {
 		return nil, &query.Error{Msg: fmt.Sprintf("function %s(): wrong number of arguments (%d)", x.Name, len(x.Args))}
 	}
-	args := make([]valFn, len(x.Args))
-	for i, a := range x.Args {
-		v, err := c.value(a)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = v
+	args, err := c.values(x.Args)
+	if err != nil {
+		return nil, err
 	}
 	var fixed *regexp.Regexp
 	if l, ok := x.Args[1].(query.Lit); ok {
